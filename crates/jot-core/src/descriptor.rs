@@ -1,0 +1,276 @@
+//! Descriptors: the versioned JSON objects piped between the jot tools, one per
+//! line (NDJSON). A descriptor grows as it moves down the pipe; `kind` says how
+//! far it has come. The format is documented in `docs/descriptors.md`.
+
+use std::io::{BufRead, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The descriptor format version written by this release; readers refuse others.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How far a descriptor has come down the pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    LocalImage,
+    RemoteImage,
+    Function,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::LocalImage => "local_image",
+            Kind::RemoteImage => "remote_image",
+            Kind::Function => "function",
+        }
+    }
+}
+
+/// Whether the responder is a single `.jl` file or a Julia package directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponderKind {
+    Script,
+    Package,
+}
+
+/// The Julia code that answers invocations, as it was when the image was built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponderInfo {
+    /// Absolute path of the script or package directory on the build machine.
+    pub source: String,
+    pub kind: ResponderKind,
+    /// Module name of a package responder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    pub function: String,
+    pub arg_type: String,
+    /// SHA-256 over the responder's files: unchanged code has the same hash.
+    pub tree_hash: String,
+}
+
+/// The image in the local Docker engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalImage {
+    /// `repository:tag` reference.
+    pub image: String,
+    /// Image id, `sha256:…`.
+    pub id: String,
+    /// The base image it was built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<String>,
+}
+
+/// The image in a remote registry (ECR).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteImage {
+    pub repository_uri: String,
+    pub tag: String,
+    /// Manifest digest, `sha256:…`; deploys pin the image by it.
+    pub digest: String,
+}
+
+/// The deployed Lambda function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionInfo {
+    pub name: String,
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+}
+
+/// One jot (a responder and its copies) as it travels through the pipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptor {
+    pub jot: u32,
+    pub kind: Kind,
+    pub name: String,
+    pub responder: ResponderInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_image: Option<LocalImage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_image: Option<RemoteImage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionInfo>,
+}
+
+impl Descriptor {
+    /// A fresh descriptor for a just-built local image.
+    pub fn local(name: String, responder: ResponderInfo, local_image: LocalImage) -> Self {
+        Descriptor {
+            jot: FORMAT_VERSION,
+            kind: Kind::LocalImage,
+            name,
+            responder,
+            local_image: Some(local_image),
+            remote_image: None,
+            function: None,
+        }
+    }
+
+    /// Checks what serde cannot: the version and that `kind` has its section.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.jot != FORMAT_VERSION {
+            return Err(format!(
+                "field `jot`: format version {} is not supported by this jot (it reads version {FORMAT_VERSION}); use the same jot release for every tool in the pipe",
+                self.jot
+            ));
+        }
+        crate::names::validate_jot_name(&self.name).map_err(|e| format!("field `name`: {e}"))?;
+        let missing = match self.kind {
+            Kind::LocalImage if self.local_image.is_none() => Some("local_image"),
+            Kind::RemoteImage if self.remote_image.is_none() => Some("remote_image"),
+            Kind::Function if self.function.is_none() => Some("function"),
+            _ => None,
+        };
+        if let Some(field) = missing {
+            return Err(format!(
+                "field `{field}` is required when `kind` is \"{}\"",
+                self.kind.as_str()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The local image reference, or a clear error naming what the tool needs.
+    pub fn require_local_image(&self) -> Result<&LocalImage> {
+        self.local_image.as_ref().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "descriptor `{}` has no local_image; pipe the output of jot-build (or jot-ls --json) into this tool",
+                self.name
+            ))
+        })
+    }
+}
+
+/// Parses one NDJSON line; the error names the field where serde can tell.
+pub fn parse_line(line: &str, line_number: usize) -> Result<Descriptor> {
+    let bad = |message: String| Error::Descriptor {
+        line: line_number,
+        message,
+    };
+    let value: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| bad(format!("not valid JSON ({e}); each line must be one descriptor object")))?;
+    if !value.is_object() {
+        return Err(bad(
+            "expected a JSON object (a jot descriptor), found another JSON value".into(),
+        ));
+    }
+    let descriptor: Descriptor = serde_json::from_value(value)
+        .map_err(|e| bad(format!("{e}; expected a descriptor as written by jot-build or jot-ls --json")))?;
+    descriptor.validate().map_err(bad)?;
+    Ok(descriptor)
+}
+
+/// Reads every descriptor first, so a bad line stops the tool before it acts.
+/// Blank lines are skipped.
+pub fn read_all(reader: impl BufRead) -> Result<Vec<Descriptor>> {
+    let mut descriptors = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io("reading descriptors from stdin", e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        descriptors.push(parse_line(&line, index + 1)?);
+    }
+    Ok(descriptors)
+}
+
+/// Writes one descriptor as one line and flushes, so the next tool in the pipe
+/// can start on it at once.
+pub fn write_line(out: &mut impl Write, descriptor: &Descriptor) -> Result<()> {
+    let line = serde_json::to_string(descriptor)
+        .map_err(|e| Error::Internal(format!("cannot serialise descriptor: {e}")))?;
+    writeln!(out, "{line}")
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io("writing a descriptor to stdout", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Descriptor {
+        Descriptor::local(
+            "increment-vector".into(),
+            ResponderInfo {
+                source: "/src/increment_vector.jl".into(),
+                kind: ResponderKind::Script,
+                module: None,
+                function: "increment_vector".into(),
+                arg_type: "Vector{Int}".into(),
+                tree_hash: "ab".repeat(32),
+            },
+            LocalImage {
+                image: "increment-vector:0123456789ab".into(),
+                id: "sha256:00".into(),
+                base_image: None,
+            },
+        )
+    }
+
+    #[test]
+    fn round_trips_through_a_line() {
+        let mut buffer = Vec::new();
+        write_line(&mut buffer, &sample()).unwrap();
+        let text = String::from_utf8(buffer).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert_eq!(parse_line(text.trim(), 1).unwrap(), sample());
+    }
+
+    #[test]
+    fn names_the_line_of_invalid_json() {
+        let input = format!("{}\n\nnot json\n", serde_json::to_string(&sample()).unwrap());
+        let err = read_all(input.as_bytes()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("stdin line 3: not valid JSON"), "{message}");
+        assert_eq!(err.exit_code(), crate::error::exit::BAD_INPUT);
+    }
+
+    #[test]
+    fn names_a_missing_field() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value.as_object_mut().unwrap().remove("responder");
+        let err = parse_line(&value.to_string(), 7).unwrap_err().to_string();
+        assert!(err.contains("line 7") && err.contains("`responder`"), "{err}");
+    }
+
+    #[test]
+    fn refuses_kind_without_its_section() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["kind"] = "remote_image".into();
+        let err = parse_line(&value.to_string(), 1).unwrap_err().to_string();
+        assert!(err.contains("`remote_image` is required"), "{err}");
+    }
+
+    #[test]
+    fn refuses_unknown_fields_and_versions() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["colour"] = "blue".into();
+        let err = parse_line(&value.to_string(), 1).unwrap_err().to_string();
+        assert!(err.contains("unknown field `colour`"), "{err}");
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["jot"] = 2.into();
+        let err = parse_line(&value.to_string(), 1).unwrap_err().to_string();
+        assert!(err.contains("format version 2"), "{err}");
+    }
+
+    #[test]
+    fn refuses_non_objects() {
+        let err = parse_line("[1,2]", 4).unwrap_err().to_string();
+        assert!(err.contains("line 4: expected a JSON object"), "{err}");
+    }
+}

@@ -1,0 +1,100 @@
+//! Labels written on every image (and, by the AWS tools, as ECR and Lambda tags)
+//! so that the local image, the ECR image and the Lambda function can be linked
+//! back to the responder they came from, and stale copies recognised.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use crate::descriptor::{ResponderInfo, ResponderKind};
+
+pub const OCI_CREATED: &str = "org.opencontainers.image.created";
+pub const OCI_TITLE: &str = "org.opencontainers.image.title";
+pub const OCI_VERSION: &str = "org.opencontainers.image.version";
+pub const OCI_REVISION: &str = "org.opencontainers.image.revision";
+pub const OCI_SOURCE: &str = "org.opencontainers.image.source";
+/// Marks a resource as made by jot: tools never change one without it unless `--force`.
+pub const JOT_NAME: &str = "dev.jot.name";
+pub const JOT_TREE_HASH: &str = "dev.jot.tree-hash";
+pub const JOT_FUNCTION: &str = "dev.jot.function";
+pub const JOT_ARG_TYPE: &str = "dev.jot.arg-type";
+pub const JOT_RESPONDER_KIND: &str = "dev.jot.responder-kind";
+pub const JOT_MODULE: &str = "dev.jot.module";
+pub const JOT_VERSION_LABEL: &str = "dev.jot.version";
+
+/// The labels of an image built from `responder` as `name:tag`.
+pub fn image_labels(
+    name: &str,
+    tag: &str,
+    responder: &ResponderInfo,
+    modified: SystemTime,
+) -> HashMap<String, String> {
+    let mut labels = HashMap::from([
+        (OCI_CREATED, humantime::format_rfc3339_seconds(modified).to_string()),
+        (OCI_TITLE, name.to_string()),
+        (OCI_VERSION, tag.to_string()),
+        (OCI_REVISION, responder.tree_hash.clone()),
+        (OCI_SOURCE, responder.source.clone()),
+        (JOT_NAME, name.to_string()),
+        (JOT_TREE_HASH, responder.tree_hash.clone()),
+        (JOT_FUNCTION, responder.function.clone()),
+        (JOT_ARG_TYPE, responder.arg_type.clone()),
+        (
+            JOT_RESPONDER_KIND,
+            match responder.kind {
+                ResponderKind::Script => "script",
+                ResponderKind::Package => "package",
+            }
+            .to_string(),
+        ),
+        (JOT_VERSION_LABEL, crate::JOT_VERSION.to_string()),
+    ]);
+    if let Some(module) = &responder.module {
+        labels.insert(JOT_MODULE, module.clone());
+    }
+    labels.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Rebuilds the responder facts from an image's labels (for `jot-ls` and
+/// `jot-invoke --image`); `None` when the image was not built by jot.
+pub fn responder_from_labels(labels: &HashMap<String, String>) -> Option<(String, ResponderInfo)> {
+    let get = |key: &str| labels.get(key).cloned();
+    let kind = match get(JOT_RESPONDER_KIND)?.as_str() {
+        "package" => ResponderKind::Package,
+        _ => ResponderKind::Script,
+    };
+    Some((
+        get(JOT_NAME)?,
+        ResponderInfo {
+            source: get(OCI_SOURCE).unwrap_or_default(),
+            kind,
+            module: get(JOT_MODULE),
+            function: get(JOT_FUNCTION)?,
+            arg_type: get(JOT_ARG_TYPE).unwrap_or_else(|| "Any".into()),
+            tree_hash: get(JOT_TREE_HASH)?,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_round_trip_to_responder_facts() {
+        let responder = ResponderInfo {
+            source: "/src/Greeter".into(),
+            kind: ResponderKind::Package,
+            module: Some("Greeter".into()),
+            function: "greet".into(),
+            arg_type: "String".into(),
+            tree_hash: "cd".repeat(32),
+        };
+        let labels = image_labels("greeter", "abc", &responder, SystemTime::UNIX_EPOCH);
+        assert_eq!(labels[OCI_CREATED], "1970-01-01T00:00:00Z");
+        assert_eq!(labels[OCI_VERSION], "abc");
+        let (name, back) = responder_from_labels(&labels).unwrap();
+        assert_eq!(name, "greeter");
+        assert_eq!(back, responder);
+        assert!(responder_from_labels(&HashMap::new()).is_none());
+    }
+}
