@@ -47,7 +47,11 @@ pub struct BuildRequest {
 /// Julia image of `julia_version`.
 pub fn choose_base_image(flag: Option<&str>, julia_version: Option<&str>) -> String {
     flag.map(str::to_string)
-        .or_else(|| std::env::var("JOT_BASE_IMAGE").ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::env::var("JOT_BASE_IMAGE")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or_else(|| format!("julia:{}", julia_version.unwrap_or(DEFAULT_JULIA_VERSION)))
 }
 
@@ -65,7 +69,9 @@ pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Resu
                     "base image {base} is not in the local engine and cannot be pulled ({e}); pull or build it, or pass --base-image IMAGE (or set JOT_BASE_IMAGE)"
                 )));
             }
-            output::note(format!("note: could not refresh {base} ({e}); using the local copy"));
+            output::note(format!(
+                "note: could not refresh {base} ({e}); using the local copy"
+            ));
         }
     }
     let inspect = inspect_image(docker, base)
@@ -200,15 +206,39 @@ pub fn build_context(request: &BuildRequest) -> Result<Vec<u8>> {
         archive.append_data(&mut header, path, contents)
     };
     let io = |e| Error::io("creating the build context", e);
-    add("Dockerfile", render_dockerfile(request).as_bytes(), 0o644, 0).map_err(io)?;
-    add("runtime/bootstrap", template::BOOTSTRAP.as_bytes(), 0o755, 0).map_err(io)?;
+    add(
+        "Dockerfile",
+        render_dockerfile(request).as_bytes(),
+        0o644,
+        0,
+    )
+    .map_err(io)?;
+    add(
+        "runtime/bootstrap",
+        template::BOOTSTRAP.as_bytes(),
+        0o755,
+        0,
+    )
+    .map_err(io)?;
     add("runtime/runtime.jl", template::RUNTIME.as_bytes(), 0o644, 0).map_err(io)?;
     for file in &responder.files {
-        add(&format!("code/{}", file.relative), &file.contents, 0o644, mtime).map_err(io)?;
+        add(
+            &format!("code/{}", file.relative),
+            &file.contents,
+            0o644,
+            mtime,
+        )
+        .map_err(io)?;
         if responder.info.kind == ResponderKind::Package
             && matches!(file.relative.as_str(), "Project.toml" | "Manifest.toml")
         {
-            add(&format!("deps/{}", file.relative), &file.contents, 0o644, mtime).map_err(io)?;
+            add(
+                &format!("deps/{}", file.relative),
+                &file.contents,
+                0o644,
+                mtime,
+            )
+            .map_err(io)?;
         }
     }
     archive.into_inner().map_err(io)
@@ -269,9 +299,11 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
         }
     }
     spinner.finish_and_clear();
-    let inspect = inspect_image(docker, &reference)
-        .await?
-        .ok_or_else(|| Error::Build(format!("the engine reported success but has no image {reference}")))?;
+    let inspect = inspect_image(docker, &reference).await?.ok_or_else(|| {
+        Error::Build(format!(
+            "the engine reported success but has no image {reference}"
+        ))
+    })?;
     Ok(Descriptor::local(
         request.name.clone(),
         request.responder.info.clone(),
@@ -289,7 +321,11 @@ fn build_failure(reference: &str, error: &str, log: &[String]) -> Error {
     Error::Build(format!(
         "{reference}: {}{}",
         error.trim(),
-        if tail.is_empty() { String::new() } else { format!(" (last build output: {})", tail.join(" | ")) }
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!(" (last build output: {})", tail.join(" | "))
+        }
     ))
 }
 
@@ -344,13 +380,24 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
             .collect();
-        assert_eq!(paths, ["Dockerfile", "runtime/bootstrap", "runtime/runtime.jl", "code/f.jl"]);
+        assert_eq!(
+            paths,
+            [
+                "Dockerfile",
+                "runtime/bootstrap",
+                "runtime/runtime.jl",
+                "code/f.jl"
+            ]
+        );
     }
 
     #[test]
     fn splits_references() {
         assert_eq!(split_reference("julia:1.12"), ("julia", "1.12"));
-        assert_eq!(split_reference("127.0.0.1:4566/x"), ("127.0.0.1:4566/x", "latest"));
+        assert_eq!(
+            split_reference("127.0.0.1:4566/x"),
+            ("127.0.0.1:4566/x", "latest")
+        );
         assert_eq!(split_reference("julia"), ("julia", "latest"));
     }
 }

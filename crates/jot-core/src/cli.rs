@@ -32,22 +32,34 @@ where
     let mut argv = std::env::args_os();
     let program = A::command().get_name().to_string();
     if argv.nth(1).is_some_and(|a| a == COMPLETIONS_FLAG) {
-        let shell = argv.next().and_then(|s| s.to_str().and_then(|s| s.parse::<Shell>().ok()));
+        let shell = argv
+            .next()
+            .and_then(|s| s.to_str().and_then(|s| s.parse::<Shell>().ok()));
         return match shell {
             Some(shell) => {
                 write_completions::<A>(shell, &mut std::io::stdout());
                 ExitCode::SUCCESS
             }
             None => {
-                eprintln!("{program}: error: {COMPLETIONS_FLAG} needs a shell: bash, zsh, fish, elvish or powershell");
+                eprintln!(
+                    "{program}: error: {COMPLETIONS_FLAG} needs a shell: bash, zsh, fish, elvish or powershell"
+                );
                 ExitCode::from(crate::error::exit::USAGE)
             }
         };
     }
     let args = A::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
-        Err(e) => return report(&program, &Error::Internal(format!("cannot start the async runtime: {e}"))),
+        Err(e) => {
+            return report(
+                &program,
+                &Error::Internal(format!("cannot start the async runtime: {e}")),
+            );
+        }
     };
     match runtime.block_on(main(args)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -162,15 +162,21 @@ pub fn parse_line(line: &str, line_number: usize) -> Result<Descriptor> {
         line: line_number,
         message,
     };
-    let value: serde_json::Value = serde_json::from_str(line)
-        .map_err(|e| bad(format!("not valid JSON ({e}); each line must be one descriptor object")))?;
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+        bad(format!(
+            "not valid JSON ({e}); each line must be one descriptor object"
+        ))
+    })?;
     if !value.is_object() {
         return Err(bad(
             "expected a JSON object (a jot descriptor), found another JSON value".into(),
         ));
     }
-    let descriptor: Descriptor = serde_json::from_value(value)
-        .map_err(|e| bad(format!("{e}; expected a descriptor as written by jot-build or jot-ls --json")))?;
+    let descriptor: Descriptor = serde_json::from_value(value).map_err(|e| {
+        bad(format!(
+            "{e}; expected a descriptor as written by jot-build or jot-ls --json"
+        ))
+    })?;
     descriptor.validate().map_err(bad)?;
     Ok(descriptor)
 }
@@ -233,10 +239,16 @@ mod tests {
 
     #[test]
     fn names_the_line_of_invalid_json() {
-        let input = format!("{}\n\nnot json\n", serde_json::to_string(&sample()).unwrap());
+        let input = format!(
+            "{}\n\nnot json\n",
+            serde_json::to_string(&sample()).unwrap()
+        );
         let err = read_all(input.as_bytes()).unwrap_err();
         let message = err.to_string();
-        assert!(message.starts_with("stdin line 3: not valid JSON"), "{message}");
+        assert!(
+            message.starts_with("stdin line 3: not valid JSON"),
+            "{message}"
+        );
         assert_eq!(err.exit_code(), crate::error::exit::BAD_INPUT);
     }
 
@@ -245,7 +257,10 @@ mod tests {
         let mut value = serde_json::to_value(sample()).unwrap();
         value.as_object_mut().unwrap().remove("responder");
         let err = parse_line(&value.to_string(), 7).unwrap_err().to_string();
-        assert!(err.contains("line 7") && err.contains("`responder`"), "{err}");
+        assert!(
+            err.contains("line 7") && err.contains("`responder`"),
+            "{err}"
+        );
     }
 
     #[test]

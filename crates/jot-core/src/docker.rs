@@ -34,7 +34,9 @@ pub async fn connect() -> Result<Docker> {
 pub fn engine_error(context: &str, error: bollard::errors::Error) -> Error {
     use bollard::errors::Error as E;
     match error {
-        E::DockerResponseServerError { message, .. } => Error::Docker(format!("{context}: {message}")),
+        E::DockerResponseServerError { message, .. } => {
+            Error::Docker(format!("{context}: {message}"))
+        }
         other => Error::Docker(format!("{context}: {}", short_cause(&other))),
     }
 }
@@ -52,7 +54,9 @@ fn short_cause(error: &(dyn std::error::Error + 'static)) -> String {
 pub async fn inspect_image(docker: &Docker, image: &str) -> Result<Option<ImageInspect>> {
     match docker.inspect_image(image).await {
         Ok(inspect) => Ok(Some(inspect)),
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
         Err(e) => Err(engine_error(&format!("inspecting image {image}"), e)),
     }
 }

@@ -21,6 +21,11 @@ pub const JOT_RESPONDER_KIND: &str = "dev.jot.responder-kind";
 pub const JOT_MODULE: &str = "dev.jot.module";
 pub const JOT_VERSION_LABEL: &str = "dev.jot.version";
 
+/// A time as RFC 3339 in UTC, to the second.
+pub fn rfc3339(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 /// The labels of an image built from `responder` as `name:tag`.
 pub fn image_labels(
     name: &str,
@@ -29,7 +34,7 @@ pub fn image_labels(
     modified: SystemTime,
 ) -> HashMap<String, String> {
     let mut labels = HashMap::from([
-        (OCI_CREATED, humantime::format_rfc3339_seconds(modified).to_string()),
+        (OCI_CREATED, rfc3339(modified)),
         (OCI_TITLE, name.to_string()),
         (OCI_VERSION, tag.to_string()),
         (OCI_REVISION, responder.tree_hash.clone()),
@@ -51,7 +56,10 @@ pub fn image_labels(
     if let Some(module) = &responder.module {
         labels.insert(JOT_MODULE, module.clone());
     }
-    labels.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    labels
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 /// Rebuilds the responder facts from an image's labels (for `jot-ls` and

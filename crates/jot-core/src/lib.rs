@@ -8,6 +8,7 @@ pub mod descriptor;
 pub mod docker;
 pub mod error;
 pub mod labels;
+pub mod limits;
 pub mod names;
 pub mod output;
 pub mod responder;

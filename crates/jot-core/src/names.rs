@@ -13,18 +13,24 @@ pub const MAX_NAME_LEN: usize = 64;
 pub fn validate_jot_name(name: &str) -> std::result::Result<(), String> {
     let hint = "use 2 to 64 lower-case letters, digits, '-' or '_', starting and ending with a letter or digit";
     if name.len() < 2 || name.len() > MAX_NAME_LEN {
-        return Err(format!("name {name:?} must be 2 to {MAX_NAME_LEN} characters long; {hint}"));
+        return Err(format!(
+            "name {name:?} must be 2 to {MAX_NAME_LEN} characters long; {hint}"
+        ));
     }
     let valid_chars = name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     let edges = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !valid_chars || !edges(name.chars().next()) || !edges(name.chars().last()) {
-        return Err(format!("name {name:?} is not valid for ECR and Lambda; {hint}"));
+        return Err(format!(
+            "name {name:?} is not valid for ECR and Lambda; {hint}"
+        ));
     }
     // ECR: a run of '_' may be one or two long ("_" or "__"), never three.
     if name.contains("___") || name.contains("_-") || name.contains("-_") {
-        return Err(format!("name {name:?} mixes separators ECR refuses; {hint}"));
+        return Err(format!(
+            "name {name:?} mixes separators ECR refuses; {hint}"
+        ));
     }
     Ok(())
 }
@@ -133,7 +139,10 @@ mod tests {
 
     #[test]
     fn derives_names_from_functions() {
-        assert_eq!(jot_name_from_function("increment_vector"), ("increment-vector".into(), false));
+        assert_eq!(
+            jot_name_from_function("increment_vector"),
+            ("increment-vector".into(), false)
+        );
         assert_eq!(jot_name_from_function("AddOne"), ("addone".into(), true));
         assert_eq!(jot_name_from_function("mutate!"), ("mutate".into(), false));
     }
@@ -142,7 +151,15 @@ mod tests {
     fn validates_jot_names() {
         assert!(validate_jot_name("increment-vector").is_ok());
         assert!(validate_jot_name("a_b__c").is_ok());
-        for bad in ["a", "Upper", "-lead", "trail-", "sp ace", "a___b", "x".repeat(65).as_str()] {
+        for bad in [
+            "a",
+            "Upper",
+            "-lead",
+            "trail-",
+            "sp ace",
+            "a___b",
+            "x".repeat(65).as_str(),
+        ] {
             assert!(validate_jot_name(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -175,7 +192,15 @@ mod tests {
         ] {
             assert!(validate_arg_type(good).is_ok(), "{good}");
         }
-        for bad in ["", "Vector{Int", "Vector{Int}}", "Int; rm(\"/\")", "{Int}", "Dict{String,}", "Vector(Int}"] {
+        for bad in [
+            "",
+            "Vector{Int",
+            "Vector{Int}}",
+            "Int; rm(\"/\")",
+            "{Int}",
+            "Dict{String,}",
+            "Vector(Int}",
+        ] {
             assert!(validate_arg_type(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -14,11 +14,43 @@ use crate::names;
 /// Julia standard libraries: a package whose dependencies are all among these
 /// builds with no network (no `Pkg.instantiate`).
 pub const JULIA_STDLIBS: &[&str] = &[
-    "ArgTools", "Artifacts", "Base64", "CRC32c", "Dates", "DelimitedFiles", "Distributed",
-    "Downloads", "FileWatching", "Future", "InteractiveUtils", "LazyArtifacts", "LibCURL",
-    "LibGit2", "Libdl", "LinearAlgebra", "Logging", "Markdown", "Mmap", "NetworkOptions", "Pkg",
-    "Printf", "Profile", "REPL", "Random", "SHA", "Serialization", "SharedArrays", "Sockets",
-    "SparseArrays", "Statistics", "SuiteSparse", "TOML", "Tar", "Test", "UUIDs", "Unicode",
+    "ArgTools",
+    "Artifacts",
+    "Base64",
+    "CRC32c",
+    "Dates",
+    "DelimitedFiles",
+    "Distributed",
+    "Downloads",
+    "FileWatching",
+    "Future",
+    "InteractiveUtils",
+    "LazyArtifacts",
+    "LibCURL",
+    "LibGit2",
+    "Libdl",
+    "LinearAlgebra",
+    "Logging",
+    "Markdown",
+    "Mmap",
+    "NetworkOptions",
+    "Pkg",
+    "Printf",
+    "Profile",
+    "REPL",
+    "Random",
+    "SHA",
+    "Serialization",
+    "SharedArrays",
+    "Sockets",
+    "SparseArrays",
+    "Statistics",
+    "SuiteSparse",
+    "TOML",
+    "Tar",
+    "Test",
+    "UUIDs",
+    "Unicode",
 ];
 
 /// One file of a responder, with its path inside the responder.
@@ -76,8 +108,16 @@ impl Responder {
                 "a script responder must be a Julia file ending in .jl (or pass a package directory)".into(),
             ));
         }
-        let file_name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        let file_name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let function = match function {
             Some(f) => f.to_string(),
             None => {
@@ -202,7 +242,8 @@ fn collect_files(
     files: &mut Vec<ResponderFile>,
     newest: &mut SystemTime,
 ) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
         let path = entry.path();
@@ -213,7 +254,8 @@ fn collect_files(
         if path.is_dir() {
             collect_files(root, &path, files, newest)?;
         } else if path.is_file() {
-            let contents = std::fs::read(&path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            let contents = std::fs::read(&path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
             let relative = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
@@ -283,8 +325,18 @@ mod tests {
         assert!(err.to_string().contains("cannot read it"));
         let txt = dir.path().join("f.txt");
         std::fs::write(&txt, "f(x)=x").unwrap();
-        assert!(Responder::load(&txt, None, None).unwrap_err().to_string().contains(".jl"));
-        assert!(Responder::load(dir.path(), None, None).unwrap_err().to_string().contains("Project.toml"));
+        assert!(
+            Responder::load(&txt, None, None)
+                .unwrap_err()
+                .to_string()
+                .contains(".jl")
+        );
+        assert!(
+            Responder::load(dir.path(), None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("Project.toml")
+        );
     }
 
     #[test]
@@ -296,7 +348,11 @@ mod tests {
             "name = \"Greeter\"\nuuid = \"8f5b7a42-2b55-4a6c-9c53-1d0e1c0f6b11\"\n[deps]\nDates = \"ade2ca70-3891-5945-98fb-dc099432e06a\"\nJSON3 = \"0f8b85d8-7281-11e9-16c2-39a750bddbf1\"\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("src/Greeter.jl"), "module Greeter\ngreet(x) = x\nend\n").unwrap();
+        std::fs::write(
+            dir.path().join("src/Greeter.jl"),
+            "module Greeter\ngreet(x) = x\nend\n",
+        )
+        .unwrap();
         let package = Responder::load(dir.path(), Some("greet"), None).unwrap();
         assert_eq!(package.info.module.as_deref(), Some("Greeter"));
         assert_eq!(package.registry_dependencies, vec!["JSON3".to_string()]);

@@ -1,0 +1,144 @@
+//! jot-build: turns Julia scripts or packages into Lambda container images and
+//! prints one `local_image` descriptor per PATH on stdout.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use jot_core::build::{BuildRequest, choose_base_image};
+use jot_core::responder::Responder;
+use jot_core::{Error, Result, descriptor, names, output};
+use jot_emulator::{InstanceConfig, LocalFunction, check};
+
+/// Build Julia responders into AWS Lambda container images.
+///
+/// Each PATH is a Julia script (.jl) or a package directory (with Project.toml).
+/// Prints one local_image descriptor (JSON) per PATH on stdout, for jot-invoke,
+/// jot-push and the other jot tools.
+#[derive(Parser, Debug)]
+#[command(name = "jot-build", version)]
+struct Args {
+    /// Julia scripts (.jl) or package directories
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Function to call [default: the script's stem or the package's name]
+    #[arg(long, value_name = "NAME")]
+    function: Option<String>,
+    /// Julia type the event is converted to, e.g. 'Vector{Int}' [default: Any]
+    #[arg(long, value_name = "TYPE")]
+    arg_type: Option<String>,
+    /// Image repository and Lambda function name [default: from the function]
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Image tag [default: a hash of the responder, runtime and base image]
+    #[arg(long, value_name = "TAG")]
+    tag: Option<String>,
+    /// Base image with Julia [default: $JOT_BASE_IMAGE, else julia:<julia-version>]
+    #[arg(long, value_name = "IMAGE")]
+    base_image: Option<String>,
+    /// Julia release of the official base image
+    #[arg(long, value_name = "VERSION", default_value = jot_core::build::DEFAULT_JULIA_VERSION)]
+    julia_version: String,
+    /// Pull the base image even when it is present locally
+    #[arg(long)]
+    pull: bool,
+    /// Run the built image once with this event (JSON) and fail the build on an error
+    #[arg(long, value_name = "JSON")]
+    test_payload: Option<String>,
+    /// The response --test-payload must give (JSON)
+    #[arg(long, value_name = "JSON", requires = "test_payload")]
+    expect: Option<String>,
+    /// Seconds the test invocation may take, init included
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    test_timeout: u64,
+}
+
+fn main() -> ExitCode {
+    jot_core::cli::run(build)
+}
+
+async fn build(args: Args) -> Result<()> {
+    if args.paths.len() > 1 && (args.name.is_some() || args.tag.is_some()) {
+        return Err(Error::Usage(
+            "--name and --tag name one image; build one PATH at a time to use them".into(),
+        ));
+    }
+    let test_payload = args
+        .test_payload
+        .as_deref()
+        .map(|p| check::parse_json_flag("--test-payload", p))
+        .transpose()?;
+    let expect = args
+        .expect
+        .as_deref()
+        .map(|e| check::parse_json_flag("--expect", e))
+        .transpose()?;
+    if let Some(function) = &args.function {
+        names::validate_julia_identifier("--function", function)?;
+    }
+    // Read and check every responder before building anything.
+    let base_image = choose_base_image(args.base_image.as_deref(), Some(&args.julia_version));
+    let mut requests = Vec::new();
+    for path in &args.paths {
+        let responder = Responder::load(path, args.function.as_deref(), args.arg_type.as_deref())?;
+        let name = match &args.name {
+            Some(given) => {
+                let (name, note) = names::normalise_jot_name(given)?;
+                note.into_iter().for_each(output::note);
+                name
+            }
+            None => {
+                let (name, lowered) = names::jot_name_from_function(&responder.info.function);
+                names::validate_jot_name(&name)
+                    .map_err(|e| Error::InvalidInput(format!("{e}; pass --name NAME")))?;
+                if lowered {
+                    output::note(format!(
+                        "note: function {} gives the name {name:?} (Docker and ECR accept only lower case)",
+                        responder.info.function
+                    ));
+                }
+                name
+            }
+        };
+        if let Some(tag) = &args.tag {
+            names::validate_tag(tag)?;
+        }
+        requests.push(BuildRequest {
+            responder,
+            name,
+            tag: args.tag.clone(),
+            base_image: base_image.clone(),
+            pull: args.pull,
+        });
+    }
+    let docker = jot_core::docker::connect().await?;
+    let mut stdout = std::io::stdout();
+    for request in &requests {
+        let built = jot_core::build::build(&docker, request).await?;
+        let image = built.require_local_image()?.image.clone();
+        if let Some(payload) = &test_payload {
+            let mut config = InstanceConfig::new(&image, &built.name);
+            config.timeout = Duration::from_secs(args.test_timeout);
+            let mut function = LocalFunction::new(&docker, config);
+            let invocation = function
+                .invoke(bytes::Bytes::from(payload.to_string()))
+                .await;
+            let logs = function.logs().await;
+            function.shutdown().await;
+            let result = invocation
+                .map_err(Error::from)
+                .and_then(|invocation| check::verdict(&invocation, expect.as_ref()));
+            if let Err(e) = result {
+                eprint!("{logs}");
+                output::note(format!(
+                    "{image} failed its test run, so no descriptor is printed"
+                ));
+                return Err(e);
+            }
+            output::note(format!("{image}: test run passed"));
+        }
+        descriptor::write_line(&mut stdout, &built)?;
+    }
+    Ok(())
+}

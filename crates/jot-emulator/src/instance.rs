@@ -1,0 +1,347 @@
+//! One sandbox: a container of the function image, started with host
+//! networking and the Lambda environment, talking to its own Runtime API.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder,
+};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use jot_core::docker::engine_error;
+
+use crate::runtime_api::{Event, Health, Invocation, Outcome, RuntimeApi, epoch_ms, trace_id};
+use crate::{EmulatorError, MAX_PAYLOAD_BYTES};
+
+/// Label on every emulator container, so strays can be found and removed.
+pub const EMULATOR_LABEL: &str = "dev.jot.emulator";
+
+/// How to run a function locally, mirroring its Lambda configuration.
+#[derive(Debug, Clone)]
+pub struct InstanceConfig {
+    pub image: String,
+    pub function_name: String,
+    pub memory_mb: u32,
+    pub timeout: Duration,
+    /// The user's environment variables (Lambda's own are added).
+    pub environment: Vec<(String, String)>,
+    pub region: String,
+    pub account_id: String,
+    /// Size of the writable /tmp, as Lambda's ephemeral storage.
+    pub ephemeral_storage_mb: u32,
+}
+
+impl InstanceConfig {
+    /// Lambda's defaults for jot functions; region from AWS_REGION, else us-east-1.
+    pub fn new(image: impl Into<String>, function_name: impl Into<String>) -> Self {
+        let region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|_| "us-east-1".into());
+        InstanceConfig {
+            image: image.into(),
+            function_name: function_name.into(),
+            memory_mb: 1024,
+            timeout: Duration::from_secs(30),
+            environment: Vec::new(),
+            region,
+            account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID")
+                .unwrap_or_else(|_| "000000000000".into()),
+            ephemeral_storage_mb: 512,
+        }
+    }
+
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account_id, self.function_name
+        )
+    }
+}
+
+/// When the sandbox reached each stage of its start.
+#[derive(Debug, Clone, Copy)]
+pub struct InstanceTimings {
+    /// Just before the container was created.
+    pub created: Instant,
+    /// When the container had started.
+    pub started: Instant,
+}
+
+/// A running sandbox. Dropping it does not remove the container: call [`Instance::stop`].
+pub struct Instance {
+    docker: Docker,
+    container_id: String,
+    api: Arc<RuntimeApi>,
+    server: tokio::task::JoinHandle<()>,
+    config: InstanceConfig,
+    pub timings: InstanceTimings,
+    invocations: std::sync::atomic::AtomicU64,
+}
+
+impl Instance {
+    /// Serves a Runtime API on loopback and starts a container of the image against it.
+    pub async fn start(docker: &Docker, config: InstanceConfig) -> Result<Instance, EmulatorError> {
+        let (api, addr, server) = RuntimeApi::serve(config.function_arn()).await?;
+        let created = Instant::now();
+        let container_id = match create_container(docker, &config, addr).await {
+            Ok(id) => id,
+            Err(e) => {
+                server.abort();
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = docker
+            .start_container(
+                &container_id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+        {
+            server.abort();
+            remove(docker, &container_id).await;
+            return Err(
+                engine_error(&format!("starting a container of {}", config.image), e).into(),
+            );
+        }
+        let started = Instant::now();
+        tokio::spawn(watch_exit(
+            docker.clone(),
+            container_id.clone(),
+            api.clone(),
+        ));
+        Ok(Instance {
+            docker: docker.clone(),
+            container_id,
+            api,
+            server,
+            config,
+            timings: InstanceTimings { created, started },
+            invocations: Default::default(),
+        })
+    }
+
+    /// When the runtime first asked for an event: the end of its init phase.
+    pub fn init_done(&self) -> Option<Instant> {
+        self.api.first_next.get().copied()
+    }
+
+    /// False once the sandbox failed (init error, exit, timeout): it answers no more.
+    pub fn is_healthy(&self) -> bool {
+        !matches!(*self.api.health.borrow(), Health::Failed(_))
+    }
+
+    pub fn container_id(&self) -> &str {
+        &self.container_id
+    }
+
+    /// Runs one invocation to its end: a response, a function error, or a timeout
+    /// (which kills the sandbox, as Lambda does).
+    pub async fn invoke(&self, payload: Bytes) -> Result<Invocation, EmulatorError> {
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(EmulatorError::PayloadTooLarge {
+                size: payload.len(),
+            });
+        }
+        let cold = self
+            .invocations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            == 0;
+        let request_id = uuid::Uuid::new_v4();
+        let begun = Instant::now();
+        let mut health = self.api.health.subscribe();
+        if let Health::Failed(outcome) = &*health.borrow_and_update() {
+            return Ok(Invocation {
+                request_id: request_id.to_string(),
+                outcome: outcome.clone(),
+                duration: Duration::ZERO,
+                cold,
+            });
+        }
+        let event = Event {
+            request_id: request_id.to_string(),
+            payload,
+            deadline_ms: epoch_ms(SystemTime::now() + self.config.timeout),
+            trace_id: trace_id(&request_id),
+        };
+        let answer = self.api.dispatch(event);
+        let request_id = request_id.to_string();
+        let failed = async {
+            loop {
+                if let Health::Failed(outcome) = &*health.borrow_and_update() {
+                    return outcome.clone();
+                }
+                if health.changed().await.is_err() {
+                    return Outcome::error("Runtime.ExitError", "the sandbox went away");
+                }
+            }
+        };
+        let outcome = tokio::select! {
+            biased;
+            answer = answer => answer.unwrap_or_else(|_| Outcome::error("Runtime.ExitError", "the sandbox went away")),
+            outcome = failed => { self.api.abandon(&request_id); outcome }
+            _ = tokio::time::sleep(self.config.timeout) => {
+                self.api.abandon(&request_id);
+                let timed_out = Outcome::error(
+                    "Sandbox.Timedout",
+                    &format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", self.config.timeout.as_secs_f64()),
+                );
+                self.api.fail(timed_out.clone());
+                self.kill().await;
+                timed_out
+            }
+        };
+        Ok(Invocation {
+            request_id,
+            outcome,
+            duration: begun.elapsed(),
+            cold,
+        })
+    }
+
+    /// Everything the function wrote to stdout and stderr so far.
+    pub async fn logs(&self) -> String {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut stream = self.docker.logs(&self.container_id, Some(options));
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        text
+    }
+
+    async fn kill(&self) {
+        let options = KillContainerOptionsBuilder::default()
+            .signal("KILL")
+            .build();
+        let _ = self
+            .docker
+            .kill_container(&self.container_id, Some(options))
+            .await;
+    }
+
+    /// Stops the sandbox and removes its container.
+    pub async fn stop(self) {
+        self.server.abort();
+        remove(&self.docker, &self.container_id).await;
+    }
+}
+
+async fn create_container(
+    docker: &Docker,
+    config: &InstanceConfig,
+    api: SocketAddr,
+) -> Result<String, jot_core::Error> {
+    let log_stream = format!(
+        "{}/[$LATEST]{}",
+        humantime_date(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut env: Vec<String> = [
+        ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME", config.function_name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            config.memory_mb.to_string(),
+        ),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", config.function_name),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        ("AWS_REGION", config.region.clone()),
+        ("AWS_DEFAULT_REGION", config.region.clone()),
+        ("TZ", ":UTC".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| format!("{k}={v}"))
+    .collect();
+    env.extend(config.environment.iter().map(|(k, v)| format!("{k}={v}")));
+    let memory = i64::from(config.memory_mb) * 1024 * 1024;
+    let body = ContainerCreateBody {
+        image: Some(config.image.clone()),
+        env: Some(env),
+        // Lambda runs functions as an unprivileged user.
+        user: Some("993:990".into()),
+        labels: Some(HashMap::from([
+            (EMULATOR_LABEL.to_string(), "1".to_string()),
+            (
+                jot_core::labels::JOT_NAME.to_string(),
+                config.function_name.clone(),
+            ),
+        ])),
+        host_config: Some(HostConfig {
+            network_mode: Some("host".into()),
+            readonly_rootfs: Some(true),
+            tmpfs: Some(HashMap::from([(
+                "/tmp".to_string(),
+                format!(
+                    "rw,exec,nosuid,size={}m,mode=1777",
+                    config.ephemeral_storage_mb
+                ),
+            )])),
+            memory: Some(memory),
+            memory_swap: Some(memory),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let name = format!(
+        "jot-{}-{}",
+        config.function_name,
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    docker
+        .create_container(Some(options), body)
+        .await
+        .map(|created| created.id)
+        .map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            } => jot_core::Error::InvalidInput(format!(
+                "image {} is not in the local Docker engine; build it with jot-build",
+                config.image
+            )),
+            other => engine_error(&format!("creating a container of {}", config.image), other),
+        })
+}
+
+/// `YYYY/MM/DD` as in Lambda's log stream names.
+fn humantime_date() -> String {
+    let stamp = jot_core::labels::rfc3339(SystemTime::now());
+    stamp[..10].replace('-', "/")
+}
+
+/// Marks the sandbox failed when its container exits, as Lambda reports a
+/// runtime that exits mid-invocation.
+async fn watch_exit(docker: Docker, container_id: String, api: Arc<RuntimeApi>) {
+    let mut wait = docker.wait_container(
+        &container_id,
+        None::<bollard::query_parameters::WaitContainerOptions>,
+    );
+    let code = match wait.next().await {
+        Some(Ok(response)) => response.status_code,
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+        _ => -1,
+    };
+    api.fail(Outcome::error(
+        "Runtime.ExitError",
+        &format!("Runtime exited with error: exit status {code}"),
+    ));
+}
+
+async fn remove(docker: &Docker, container_id: &str) {
+    let options = RemoveContainerOptionsBuilder::default().force(true).build();
+    let _ = docker.remove_container(container_id, Some(options)).await;
+}

@@ -1,0 +1,25 @@
+//! A local AWS Lambda. It serves the Lambda Runtime API on loopback and runs a
+//! function image in the Docker engine with host networking, the Lambda
+//! environment, a read-only root filesystem with a writable /tmp, real epoch
+//! deadlines and ARNs, the 6 MiB payload limits and per-invocation timeouts.
+//!
+//! [`Instance`] is one sandbox (one container and its Runtime API);
+//! [`LocalFunction`] replaces an instance that died or timed out, as Lambda
+//! starts a fresh sandbox. Used by `jot-invoke --local` and the run service.
+
+pub mod check;
+mod error;
+mod function;
+mod instance;
+mod runtime_api;
+pub mod session;
+
+pub use error::EmulatorError;
+pub use function::LocalFunction;
+pub use instance::{Instance, InstanceConfig, InstanceTimings};
+pub use runtime_api::{Invocation, Outcome};
+
+/// Lambda's limit on a synchronous invocation's request and response payload.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// What the Runtime API accepts in a response POST (the limit plus headroom, as Lambda).
+pub const MAX_RESPONSE_BYTES: usize = MAX_PAYLOAD_BYTES + 100;

@@ -1,0 +1,391 @@
+//! The Lambda Runtime API (`/2018-06-01/runtime/...`) for one sandbox, served
+//! with hyper on a loopback port. Events flow in through a queue that
+//! `GET /next` drains; responses and errors resolve the waiting invocation.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::{EmulatorError, MAX_RESPONSE_BYTES};
+
+const PREFIX: &str = "/2018-06-01/runtime/";
+const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
+
+/// How one invocation ended, as Lambda's Invoke API would report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The function's response payload (JSON as the function wrote it).
+    Response(Bytes),
+    /// The function failed (raised, timed out, did not initialise, crashed):
+    /// `error_type` is the validated `Runtime.*` / `Function.*` / `Sandbox.*`
+    /// type and `body` the error JSON (`errorMessage`, `errorType`, ...).
+    FunctionError { error_type: String, body: Bytes },
+}
+
+impl Outcome {
+    /// An error outcome with a message and type, shaped as Lambda shapes its own errors.
+    pub fn error(error_type: &str, message: &str) -> Self {
+        let body = serde_json::json!({ "errorMessage": message, "errorType": error_type });
+        Outcome::FunctionError {
+            error_type: error_type.to_string(),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+}
+
+/// One finished invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub outcome: Outcome,
+    /// From handing the event over to the answer.
+    pub duration: Duration,
+    /// True for the first invocation of a sandbox (includes init).
+    pub cold: bool,
+}
+
+/// The sandbox's state as seen by invokers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Health {
+    Starting,
+    Ready,
+    /// The sandbox cannot answer any more: init error, exit or timeout.
+    Failed(Outcome),
+}
+
+pub(crate) struct Event {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub deadline_ms: u64,
+    pub trace_id: String,
+}
+
+/// State shared between the server and the invokers of one sandbox.
+pub(crate) struct RuntimeApi {
+    events_tx: mpsc::UnboundedSender<Event>,
+    events_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Event>>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    pub health: watch::Sender<Health>,
+    pub first_next: OnceLock<Instant>,
+    pub function_arn: String,
+}
+
+impl RuntimeApi {
+    /// Binds 127.0.0.1 on an ephemeral port and serves until the returned task is aborted.
+    pub async fn serve(
+        function_arn: String,
+    ) -> Result<(Arc<RuntimeApi>, SocketAddr, tokio::task::JoinHandle<()>), EmulatorError> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(EmulatorError::Bind)?;
+        let addr = listener.local_addr().map_err(EmulatorError::Bind)?;
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let api = Arc::new(RuntimeApi {
+            events_tx,
+            events_rx: tokio::sync::Mutex::new(events_rx),
+            pending: Mutex::new(HashMap::new()),
+            health: watch::Sender::new(Health::Starting),
+            first_next: OnceLock::new(),
+            function_arn,
+        });
+        let server = tokio::spawn(accept_loop(listener, api.clone()));
+        Ok((api, addr, server))
+    }
+
+    /// Queues an event and returns the receiver of its outcome.
+    pub fn dispatch(&self, event: Event) -> oneshot::Receiver<Outcome> {
+        let (tx, rx) = oneshot::channel();
+        self.lock_pending().insert(event.request_id.clone(), tx);
+        // The receiver lives as long as `self`, so sending cannot fail.
+        let _ = self.events_tx.send(event);
+        rx
+    }
+
+    /// Forgets an invocation that ended without an answer (timeout, crash).
+    pub fn abandon(&self, request_id: &str) {
+        self.lock_pending().remove(request_id);
+    }
+
+    fn resolve(&self, request_id: &str, outcome: Outcome) -> bool {
+        match self.lock_pending().remove(request_id) {
+            Some(tx) => {
+                let _ = tx.send(outcome);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<Outcome>>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Marks the sandbox failed unless it already is (the first reason wins).
+    pub fn fail(&self, outcome: Outcome) {
+        self.health.send_if_modified(|health| {
+            if matches!(health, Health::Failed(_)) {
+                false
+            } else {
+                *health = Health::Failed(outcome);
+                true
+            }
+        });
+    }
+}
+
+async fn accept_loop(listener: TcpListener, api: Arc<RuntimeApi>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        // Small request/response messages: never wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        let api = api.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(api.clone(), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error_reply(status: StatusCode, error_type: &str, message: &str) -> Reply {
+    let body = serde_json::json!({ "errorMessage": message, "errorType": error_type });
+    reply(status, body.to_string())
+}
+
+fn accepted() -> Reply {
+    reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+}
+
+async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Reply, Infallible> {
+    let path = request.uri().path().to_string();
+    let Some(route) = path.strip_prefix(PREFIX) else {
+        return Ok(error_reply(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "no such Runtime API path",
+        ));
+    };
+    let reply = match (request.method(), route) {
+        (&Method::GET, "invocation/next") => next_event(&api).await,
+        (&Method::POST, "init/error") => {
+            let error_type = error_type_header(&request, "Runtime.Unknown");
+            match read_body(request).await {
+                Ok(body) => {
+                    api.fail(Outcome::FunctionError { error_type, body });
+                    accepted()
+                }
+                Err(reply) => reply,
+            }
+        }
+        (&Method::POST, route) => match route
+            .strip_prefix("invocation/")
+            .and_then(|rest| rest.rsplit_once('/'))
+        {
+            Some((id, "response")) => {
+                let id = id.to_string();
+                match read_body(request).await {
+                    Ok(body) => resolve_or_reject(&api, &id, Outcome::Response(body)),
+                    Err(too_large) => {
+                        api.resolve(
+                            &id,
+                            Outcome::error(
+                                "Function.ResponseSizeTooLarge",
+                                &format!("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+                            ),
+                        );
+                        too_large
+                    }
+                }
+            }
+            Some((id, "error")) => {
+                let id = id.to_string();
+                let error_type = error_type_header(&request, "Function.Unknown");
+                match read_body(request).await {
+                    Ok(body) => {
+                        resolve_or_reject(&api, &id, Outcome::FunctionError { error_type, body })
+                    }
+                    Err(reply) => reply,
+                }
+            }
+            _ => error_reply(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "no such Runtime API path",
+            ),
+        },
+        _ => error_reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "method not allowed",
+        ),
+    };
+    Ok(reply)
+}
+
+fn resolve_or_reject(api: &RuntimeApi, id: &str, outcome: Outcome) -> Reply {
+    if api.resolve(id, outcome) {
+        accepted()
+    } else {
+        error_reply(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestID",
+            "Invalid request ID",
+        )
+    }
+}
+
+/// Blocks until an event is queued, then hands it over with Lambda's headers.
+async fn next_event(api: &RuntimeApi) -> Reply {
+    api.first_next.get_or_init(Instant::now);
+    api.health.send_if_modified(|health| {
+        let starting = *health == Health::Starting;
+        if starting {
+            *health = Health::Ready;
+        }
+        starting
+    });
+    let event = { api.events_rx.lock().await.recv().await };
+    let Some(event) = event else {
+        return error_reply(
+            StatusCode::GONE,
+            "ShuttingDown",
+            "the sandbox is shutting down",
+        );
+    };
+    let mut response = reply(StatusCode::OK, event.payload);
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set("lambda-runtime-aws-request-id", &event.request_id);
+    set("lambda-runtime-deadline-ms", &event.deadline_ms.to_string());
+    set("lambda-runtime-invoked-function-arn", &api.function_arn);
+    set("lambda-runtime-trace-id", &event.trace_id);
+    response
+}
+
+/// The error type header if it has Lambda's shape, else the fallback.
+fn error_type_header(request: &Request<Incoming>, fallback: &str) -> String {
+    request
+        .headers()
+        .get(ERROR_TYPE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_error_type(v))
+        .unwrap_or(fallback)
+        .to_string()
+}
+
+/// `(Runtime|Function)\.[A-Z][a-zA-Z]+`
+pub(crate) fn valid_error_type(value: &str) -> bool {
+    let Some(rest) = value
+        .strip_prefix("Runtime.")
+        .or_else(|| value.strip_prefix("Function."))
+    else {
+        return false;
+    };
+    let mut chars = rest.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && rest.len() >= 2
+        && chars.all(|c| c.is_ascii_alphabetic())
+}
+
+/// Reads a body of at most the response limit; larger ones get Lambda's 413.
+async fn read_body(request: Request<Incoming>) -> Result<Bytes, Reply> {
+    let too_large = || {
+        error_reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES) {
+        return Err(too_large());
+    }
+    match Limited::new(request.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => Err(too_large()),
+    }
+}
+
+/// Milliseconds since the Unix epoch, as Lambda's deadline header carries.
+pub(crate) fn epoch_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// An X-Ray style trace id: `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
+pub(crate) fn trace_id(request_id: &uuid::Uuid) -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let hex = request_id.simple().to_string();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &hex[..24],
+        &hex[16..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_error_types_like_lambda() {
+        assert!(valid_error_type("Function.DomainError"));
+        assert!(valid_error_type("Runtime.InitError"));
+        assert!(!valid_error_type("DomainError"));
+        assert!(!valid_error_type("Function.domainError"));
+        assert!(!valid_error_type("Function."));
+        assert!(!valid_error_type("Function.Bad-Name"));
+    }
+
+    #[test]
+    fn trace_ids_have_xray_shape() {
+        let id = trace_id(&uuid::Uuid::new_v4());
+        assert!(
+            id.starts_with("Root=1-") && id.ends_with(";Sampled=0"),
+            "{id}"
+        );
+        assert_eq!(id.split(';').count(), 3);
+    }
+}

@@ -1,0 +1,122 @@
+//! An invoke session: several payloads, each repeated, against one function,
+//! with the responses on stdout, the verdict as an exit code and, on request,
+//! timings. The invoker is a closure so local and remote functions share it.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::check;
+use crate::{Invocation, Outcome};
+
+/// What to send and what to check, from the command line.
+#[derive(Debug, Clone)]
+pub struct InvokePlan {
+    pub payloads: Vec<Bytes>,
+    pub repeat: u32,
+    pub expect: Option<Value>,
+}
+
+/// Timings of a session, for `--json` and benchmarks.
+#[derive(Debug, Default, Clone)]
+pub struct SessionReport {
+    pub target: String,
+    /// Sandbox creation to the runtime's first `GET /next` (local only).
+    pub init: Option<Duration>,
+    /// Sandbox creation (or the first call, remotely) to the first answer.
+    pub first_response: Option<Duration>,
+    /// Durations of the warm invocations.
+    pub warm: Vec<Duration>,
+    pub errors: usize,
+    pub mismatches: usize,
+}
+
+impl SessionReport {
+    /// The `--json` report line.
+    pub fn to_json(&self) -> Value {
+        let ms = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+        let mut warm: Vec<Duration> = self.warm.clone();
+        warm.sort();
+        let quantile = |q: f64| -> Option<f64> {
+            (!warm.is_empty()).then(|| ms(warm[((warm.len() - 1) as f64 * q).round() as usize]))
+        };
+        json!({
+            "target": self.target,
+            "init_ms": self.init.map(ms),
+            "first_response_ms": self.first_response.map(ms),
+            "warm": {
+                "count": warm.len(),
+                "p50_ms": quantile(0.50),
+                "p99_ms": quantile(0.99),
+                "mean_ms": (!warm.is_empty()).then(|| ms(warm.iter().sum::<Duration>() / warm.len() as u32)),
+            },
+            "errors": self.errors,
+            "mismatches": self.mismatches,
+        })
+    }
+}
+
+/// Something that runs one invocation: a local sandbox or a Lambda function.
+pub trait Invoker {
+    fn invoke_once(&mut self, payload: Bytes)
+    -> impl Future<Output = jot_core::Result<Invocation>>;
+}
+
+impl Invoker for crate::LocalFunction {
+    async fn invoke_once(&mut self, payload: Bytes) -> jot_core::Result<Invocation> {
+        self.invoke(payload).await.map_err(Into::into)
+    }
+}
+
+/// Runs the plan: each payload `repeat` times, printing each outcome on
+/// stdout. Returns the report and the error that decides the exit code
+/// (a function error outranks an `--expect` mismatch).
+pub async fn run(
+    target: &str,
+    plan: &InvokePlan,
+    started: Instant,
+    invoker: &mut impl Invoker,
+) -> (SessionReport, jot_core::Result<()>) {
+    let mut report = SessionReport {
+        target: target.to_string(),
+        ..Default::default()
+    };
+    let mut verdict: jot_core::Result<()> = Ok(());
+    let mut stdout = std::io::stdout();
+    for payload in &plan.payloads {
+        for _ in 0..plan.repeat.max(1) {
+            let invocation = match invoker.invoke_once(payload.clone()).await {
+                Ok(invocation) => invocation,
+                Err(e) => return (report, Err(e)),
+            };
+            if report.first_response.is_none() {
+                report.first_response = Some(started.elapsed());
+            } else if !invocation.cold {
+                report.warm.push(invocation.duration);
+            }
+            if let Err(e) = check::print_outcome(&mut stdout, &invocation.outcome) {
+                return (report, Err(e));
+            }
+            if let Err(e) = check::verdict(&invocation, plan.expect.as_ref()) {
+                match &invocation.outcome {
+                    Outcome::FunctionError { .. } => report.errors += 1,
+                    Outcome::Response(_) => report.mismatches += 1,
+                }
+                let outranks = matches!(
+                    (&e, &verdict),
+                    (_, Ok(()))
+                        | (
+                            jot_core::Error::FunctionError(_),
+                            Err(jot_core::Error::ExpectMismatch { .. })
+                        )
+                );
+                if outranks {
+                    verdict = Err(e);
+                }
+            }
+        }
+    }
+    (report, verdict)
+}

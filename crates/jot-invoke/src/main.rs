@@ -1,0 +1,225 @@
+//! jot-invoke: invokes functions described on stdin (or named by `--image` /
+//! `--function-name`) and prints each response on stdout.
+//! Exit status: 0 success, 3 function error, 4 `--expect` mismatch.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Parser;
+use jot_core::descriptor::{self, Descriptor, Kind};
+use jot_core::{Error, Result, limits, output};
+use jot_emulator::session::{self, InvokePlan};
+use jot_emulator::{InstanceConfig, LocalFunction, check};
+
+/// Invoke jot functions, locally (exactly as Lambda runs them) or on AWS Lambda.
+///
+/// Reads descriptors from stdin (from jot-build, jot-push, jot-deploy or jot-ls --json)
+/// unless --image or --function-name is given. A local_image descriptor or --image
+/// runs locally; a function descriptor or --function-name runs on AWS Lambda unless --local.
+/// Exit status: 0 success, 3 the function returned an error (its error JSON is printed),
+/// 4 --expect did not match, 5 bad input, 6 Docker failure, 8 AWS failure.
+#[derive(Parser, Debug)]
+#[command(name = "jot-invoke", version)]
+struct Args {
+    /// Run the image in the local Docker engine even for deployed functions
+    #[arg(long)]
+    local: bool,
+    /// Local image to run instead of descriptors on stdin
+    #[arg(long, value_name = "IMAGE", conflicts_with = "function_name")]
+    image: Option<String>,
+    /// Lambda function to invoke instead of descriptors on stdin
+    #[arg(long, value_name = "NAME")]
+    function_name: Option<String>,
+    /// Event to send (JSON); repeat the flag to send several in turn [default: {}]
+    #[arg(long = "payload", value_name = "JSON")]
+    payloads: Vec<String>,
+    /// Read the event (JSON) from a file
+    #[arg(long, value_name = "FILE", conflicts_with = "payloads")]
+    payload_file: Option<PathBuf>,
+    /// Response every invocation must give (JSON); exit 4 otherwise
+    #[arg(long, value_name = "JSON")]
+    expect: Option<String>,
+    /// Seconds an invocation may run before it is stopped (local) or abandoned
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u32,
+    /// Send each payload N times (to the same warm sandbox)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: u32,
+    /// Print timings (init, first response, warm p50/p99) as JSON on stderr
+    #[arg(long)]
+    json: bool,
+    /// Print the function's logs on stderr
+    #[arg(long)]
+    logs: bool,
+    /// Memory of the local sandbox in MB
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    memory: u32,
+    /// Environment variable for the local sandbox (NAME=VALUE, repeatable)
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    environment: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    jot_core::cli::run(invoke)
+}
+
+async fn invoke(args: Args) -> Result<()> {
+    let plan = plan(&args)?;
+    limits::check_timeout(args.timeout)?;
+    limits::check_memory(args.memory)?;
+    let environment = limits::parse_environment(&args.environment)?;
+    let targets = targets(&args)?;
+    let mut verdict = Ok(());
+    for target in targets {
+        let result = match target {
+            Target::Local { name, image } => {
+                let mut config = InstanceConfig::new(image, name);
+                config.timeout = Duration::from_secs(args.timeout.into());
+                config.memory_mb = args.memory;
+                config.environment = environment.clone();
+                invoke_local(config, &plan, &args).await
+            }
+            Target::Remote { name } => Err(Error::Usage(format!(
+                "cannot invoke {name} on AWS Lambda: this jot-invoke runs local images only; pass --local"
+            ))),
+        };
+        // Keep going through the targets; the worst verdict decides the exit code.
+        if let Err(e) = result {
+            match e {
+                Error::FunctionError(_) | Error::ExpectMismatch { .. } => {
+                    if verdict.is_ok() || matches!(e, Error::FunctionError(_)) {
+                        verdict = Err(e);
+                    }
+                }
+                other => return Err(other),
+            }
+        }
+    }
+    verdict
+}
+
+enum Target {
+    Local { name: String, image: String },
+    Remote { name: String },
+}
+
+/// The functions to invoke, from flags or descriptors on stdin.
+fn targets(args: &Args) -> Result<Vec<Target>> {
+    if let Some(image) = &args.image {
+        let name = image_name(image);
+        return Ok(vec![Target::Local {
+            name,
+            image: image.clone(),
+        }]);
+    }
+    if let Some(name) = &args.function_name {
+        return Ok(vec![Target::Remote { name: name.clone() }]);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::Usage(
+            "no function given: pipe descriptors in (e.g. jot-build f.jl | jot-invoke --local) or pass --image or --function-name".into(),
+        ));
+    }
+    let descriptors = descriptor::read_all(stdin.lock())?;
+    if descriptors.is_empty() {
+        return Err(Error::InvalidInput(
+            "no descriptors on stdin; did the tool before jot-invoke fail?".into(),
+        ));
+    }
+    descriptors
+        .iter()
+        .map(|d| target_of(d, args.local))
+        .collect()
+}
+
+fn target_of(descriptor: &Descriptor, local: bool) -> Result<Target> {
+    if local || descriptor.kind == Kind::LocalImage {
+        let image = descriptor.require_local_image()?.image.clone();
+        Ok(Target::Local {
+            name: descriptor.name.clone(),
+            image,
+        })
+    } else {
+        let name = descriptor
+            .function
+            .as_ref()
+            .map(|f| f.name.clone())
+            .unwrap_or_else(|| descriptor.name.clone());
+        Ok(Target::Remote { name })
+    }
+}
+
+/// The function name for an image reference: its repository's last part.
+fn image_name(image: &str) -> String {
+    let repository = image.split('@').next().unwrap_or(image);
+    let repository = match repository.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => repository,
+    };
+    repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(repository)
+        .to_string()
+}
+
+fn plan(args: &Args) -> Result<InvokePlan> {
+    let texts =
+        match &args.payload_file {
+            Some(path) => vec![std::fs::read_to_string(path).map_err(|e| {
+                Error::InvalidInput(format!("--payload-file {}: {e}", path.display()))
+            })?],
+            None if args.payloads.is_empty() => vec!["{}".to_string()],
+            None => args.payloads.clone(),
+        };
+    let mut payloads = Vec::new();
+    for text in texts {
+        if text.len() > jot_emulator::MAX_PAYLOAD_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "the payload is {} bytes; Lambda accepts at most {} bytes for a synchronous invocation",
+                text.len(),
+                jot_emulator::MAX_PAYLOAD_BYTES
+            )));
+        }
+        check::parse_json_flag("--payload", &text)?;
+        payloads.push(Bytes::from(text));
+    }
+    let expect = args
+        .expect
+        .as_deref()
+        .map(|e| check::parse_json_flag("--expect", e))
+        .transpose()?;
+    Ok(InvokePlan {
+        payloads,
+        repeat: args.repeat,
+        expect,
+    })
+}
+
+async fn invoke_local(config: InstanceConfig, plan: &InvokePlan, args: &Args) -> Result<()> {
+    let docker = jot_core::docker::connect().await?;
+    let target = config.image.clone();
+    let mut function = LocalFunction::new(&docker, config);
+    let started = Instant::now();
+    let ran = tokio::select! {
+        ran = session::run(&target, plan, started, &mut function) => Some(ran),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    if args.logs {
+        eprint!("{}", function.logs().await);
+    }
+    let init = function.first_init();
+    function.shutdown().await;
+    let Some((mut report, verdict)) = ran else {
+        return Err(Error::Usage("interrupted; the sandbox was removed".into()));
+    };
+    report.init = init;
+    if args.json {
+        output::note(report.to_json().to_string());
+    }
+    verdict
+}

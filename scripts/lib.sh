@@ -1,0 +1,53 @@
+# Shared helpers for the scripts/ensure-*.sh scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+JOT_SCRIPT_NAME=${JOT_SCRIPT_NAME:-$(basename "$0")}
+
+log() { printf '%s: %s\n' "$JOT_SCRIPT_NAME" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Run as root, or through sudo when available.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+  else die "need root to run: $*"; fi
+}
+
+# apt_install PKG...: install Debian packages, running `apt-get update` once
+# per process (and only if the package lists look missing or stale).
+JOT_APT_UPDATED=${JOT_APT_UPDATED:-}
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+  if [ -z "$JOT_APT_UPDATED" ]; then
+    local lists=/var/lib/apt/lists
+    if [ -z "$(find "$lists" -maxdepth 1 -name '*_Packages*' -mmin -360 2>/dev/null | head -n 1)" ]; then
+      log "apt-get update"
+      as_root apt-get update -qq >&2 || die "apt-get update failed"
+    fi
+    JOT_APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
+    || die "apt-get install $* failed"
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.5 s until it succeeds or time runs out.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+# The Debian mirror apt uses here (first http(s) URI for Debian in the apt sources).
+debian_mirror() {
+  local uri
+  uri=$(
+    { grep -hE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+      grep -hE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+        | sed -E 's/\[[^]]*\]//' | awk '{print $2}'
+    } | grep -E '^https?://' | grep -v -- '-security' | grep -i 'debian' | head -n 1
+  ) || true
+  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
+}
