@@ -11,6 +11,8 @@ pub mod check;
 mod error;
 mod function;
 mod instance;
+pub mod invoke_api;
+pub mod pool;
 mod runtime_api;
 pub mod session;
 

@@ -1,0 +1,101 @@
+//! jot-serve: runs the functions described on stdin behind the AWS Lambda
+//! Invoke API on loopback, with warm sandboxes reused and scaled out per
+//! function. Prints the endpoint URL on stdout, then serves until interrupted.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use jot_core::{Error, Result, descriptor, limits, output};
+use jot_emulator::InstanceConfig;
+use jot_emulator::invoke_api::InvokeApi;
+use jot_emulator::pool::FunctionPool;
+
+/// Serve jot functions locally behind the AWS Lambda Invoke API.
+///
+/// Reads descriptors with a local_image on stdin (from jot-build or jot-ls --json) and
+/// serves POST /2015-03-31/functions/NAME/invocations, so an AWS SDK or CLI with its
+/// endpoint set to the printed URL invokes the Julia code in the local Docker engine.
+#[derive(Parser, Debug)]
+#[command(name = "jot-serve", version)]
+struct Args {
+    /// Address to listen on (loopback by default; anything else exposes your functions)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: String,
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, value_name = "PORT", default_value_t = 9001)]
+    port: u16,
+    /// Sandboxes each function may run at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_concurrency: usize,
+    /// Seconds an invocation may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u32,
+    /// Memory of each sandbox in MB
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    memory: u32,
+    /// Environment variable for the functions (NAME=VALUE, repeatable)
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    environment: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    jot_core::cli::run(serve)
+}
+
+async fn serve(args: Args) -> Result<()> {
+    limits::check_timeout(args.timeout)?;
+    limits::check_memory(args.memory)?;
+    let environment = limits::parse_environment(&args.environment)?;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::Usage(
+            "pipe descriptors in, e.g. jot-build f.jl | jot-serve".into(),
+        ));
+    }
+    let descriptors = descriptor::read_all(stdin.lock())?;
+    if descriptors.is_empty() {
+        return Err(Error::InvalidInput("no descriptors on stdin".into()));
+    }
+    let docker = jot_core::docker::connect().await?;
+    let mut functions = HashMap::new();
+    for descriptor in &descriptors {
+        let image = descriptor.require_local_image()?.image.clone();
+        let mut config = InstanceConfig::new(image, descriptor.name.clone());
+        config.timeout = Duration::from_secs(args.timeout.into());
+        config.memory_mb = args.memory;
+        config.environment = environment.clone();
+        let pool = FunctionPool::new(&docker, config, args.max_concurrency);
+        functions.insert(descriptor.name.clone(), Arc::new(pool));
+    }
+    let listener = tokio::net::TcpListener::bind((args.bind.as_str(), args.port))
+        .await
+        .map_err(|e| Error::io(format!("listening on {}:{}", args.bind, args.port), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the listening address", e))?;
+    let endpoint = format!("http://{address}");
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{endpoint}")
+        .and_then(|_| stdout.flush())
+        .map_err(|e| Error::io("writing the endpoint to stdout", e))?;
+    for name in functions.keys() {
+        output::note(format!(
+            "serving {name} at {endpoint}/2015-03-31/functions/{name}/invocations"
+        ));
+    }
+    let api = InvokeApi::new(functions);
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
+    tokio::select! {
+        _ = api.clone().serve(listener) => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    output::note("stopping: removing the sandboxes");
+    api.shutdown().await;
+    Ok(())
+}
