@@ -15,7 +15,10 @@ pub fn base_image() -> String {
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/debug/deps/test-xxxx -> target/debug
-    exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
 }
 
 /// A command for one jot executable, with the test base image and a clean environment.
@@ -39,7 +42,12 @@ pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn jot tool");
-    child.stdin.take().unwrap().write_all(stdin).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin)
+        .expect("write stdin");
     child.wait_with_output().expect("wait for jot tool")
 }
 

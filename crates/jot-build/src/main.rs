@@ -44,10 +44,15 @@ struct Args {
     #[arg(long)]
     pull: bool,
     /// Run the built image once with this event (JSON) and fail the build on an error
-    #[arg(long, value_name = "JSON")]
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     test_payload: Option<String>,
     /// The response --test-payload must give (JSON)
-    #[arg(long, value_name = "JSON", requires = "test_payload")]
+    #[arg(
+        long,
+        value_name = "JSON",
+        requires = "test_payload",
+        allow_hyphen_values = true
+    )]
     expect: Option<String>,
     /// Seconds the test invocation may take, init included
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]

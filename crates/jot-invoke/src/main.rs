@@ -34,13 +34,13 @@ struct Args {
     #[arg(long, value_name = "NAME")]
     function_name: Option<String>,
     /// Event to send (JSON); repeat the flag to send several in turn [default: {}]
-    #[arg(long = "payload", value_name = "JSON")]
+    #[arg(long = "payload", value_name = "JSON", allow_hyphen_values = true)]
     payloads: Vec<String>,
     /// Read the event (JSON) from a file
     #[arg(long, value_name = "FILE", conflicts_with = "payloads")]
     payload_file: Option<PathBuf>,
     /// Response every invocation must give (JSON); exit 4 otherwise
-    #[arg(long, value_name = "JSON")]
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     expect: Option<String>,
     /// Seconds an invocation may run before it is stopped (local) or abandoned
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]

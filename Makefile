@@ -1,0 +1,62 @@
+# Jot: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/debug
+TOOLS := jot jot-build jot-invoke jot-serve jot-push jot-deploy
+SHELLS := bash zsh fish
+
+.PHONY: all build demo test unit setup docker julia-image ministack bench completions lint clean-containers
+
+all: build
+
+build:
+	$(CARGO) build
+
+## The main job: build examples/increment_vector.jl and invoke it locally.
+demo: build
+	bash scripts/demo.sh
+
+## Bring up what the tests need: Docker engine, offline Julia image, MiniStack.
+setup: docker julia-image ministack
+
+docker:
+	bash scripts/ensure-docker.sh
+
+julia-image: docker
+	bash scripts/ensure-julia-image.sh
+
+ministack:
+	bash scripts/ensure-ministack.sh
+
+## The whole test suite, end to end against the real engine, Julia and MiniStack.
+test: setup build
+	$(CARGO) test --workspace
+
+## Unit tests only (no Docker needed).
+unit:
+	$(CARGO) test --workspace --lib --bins
+
+## Benchmarks: cold start, warm latency and rebuild, each beside its floor.
+bench: setup
+	$(CARGO) build --release
+	bash scripts/bench.sh
+	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
+
+## Regenerate shell-completions/ from the clap definitions.
+completions: build
+	@mkdir -p shell-completions
+	@for tool in $(TOOLS); do \
+	  [ -x $(BIN)/$$tool ] || continue; \
+	  $(BIN)/$$tool --generate-completions bash > shell-completions/$$tool.bash; \
+	  $(BIN)/$$tool --generate-completions zsh > shell-completions/_$$tool; \
+	  $(BIN)/$$tool --generate-completions fish > shell-completions/$$tool.fish; \
+	done
+	@echo "shell-completions/ regenerated"
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## Remove sandboxes left by an interrupted run.
+clean-containers:
+	-docker ps -aq --filter label=dev.jot.emulator | xargs -r docker rm -f

@@ -1,0 +1,12 @@
+complete -c jot-build -l function -d 'Function to call [default: the script\'s stem or the package\'s name]' -r
+complete -c jot-build -l arg-type -d 'Julia type the event is converted to, e.g. \'Vector{Int}\' [default: Any]' -r
+complete -c jot-build -l name -d 'Image repository and Lambda function name [default: from the function]' -r
+complete -c jot-build -l tag -d 'Image tag [default: a hash of the responder, runtime and base image]' -r
+complete -c jot-build -l base-image -d 'Base image with Julia [default: $JOT_BASE_IMAGE, else julia:<julia-version>]' -r
+complete -c jot-build -l julia-version -d 'Julia release of the official base image' -r
+complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
+complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
+complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included' -r
+complete -c jot-build -l pull -d 'Pull the base image even when it is present locally'
+complete -c jot-build -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c jot-build -s V -l version -d 'Print version'

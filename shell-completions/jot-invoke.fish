@@ -1,0 +1,14 @@
+complete -c jot-invoke -l image -d 'Local image to run instead of descriptors on stdin' -r
+complete -c jot-invoke -l function-name -d 'Lambda function to invoke instead of descriptors on stdin' -r
+complete -c jot-invoke -l payload -d 'Event to send (JSON); repeat the flag to send several in turn [default: {}]' -r
+complete -c jot-invoke -l payload-file -d 'Read the event (JSON) from a file' -r -F
+complete -c jot-invoke -l expect -d 'Response every invocation must give (JSON); exit 4 otherwise' -r
+complete -c jot-invoke -l timeout -d 'Seconds an invocation may run before it is stopped (local) or abandoned' -r
+complete -c jot-invoke -l repeat -d 'Send each payload N times (to the same warm sandbox)' -r
+complete -c jot-invoke -l memory -d 'Memory of the local sandbox in MB' -r
+complete -c jot-invoke -l env -d 'Environment variable for the local sandbox (NAME=VALUE, repeatable)' -r
+complete -c jot-invoke -l local -d 'Run the image in the local Docker engine even for deployed functions'
+complete -c jot-invoke -l json -d 'Print timings (init, first response, warm p50/p99) as JSON on stderr'
+complete -c jot-invoke -l logs -d 'Print the function\'s logs on stderr'
+complete -c jot-invoke -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c jot-invoke -s V -l version -d 'Print version'

@@ -1,0 +1,99 @@
+//! The images jot-build makes: labels, tags derived from content, and layers
+//! ordered so an edit of the user's code rebuilds only the last ones.
+
+use jot_tests::*;
+
+fn inspect(image: &str) -> serde_json::Value {
+    let output = std::process::Command::new("docker")
+        .args(["image", "inspect", image])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "docker image inspect {image}");
+    json(&String::from_utf8_lossy(&output.stdout))[0].clone()
+}
+
+#[test]
+fn labels_tags_and_layers() {
+    let script = script(
+        "increment_vector.jl",
+        "increment_vector(v::Vector{Int}) = v .+ 1\n",
+    );
+    let first = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());
+    let image = first["local_image"]["image"].as_str().unwrap().to_string();
+    assert!(image.starts_with("increment-vector:"), "{image}");
+    let details = inspect(&image);
+    let labels = &details["Config"]["Labels"];
+    assert_eq!(labels["org.opencontainers.image.title"], "increment-vector");
+    assert_eq!(
+        labels["org.opencontainers.image.version"],
+        image.split(':').nth(1).unwrap()
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.revision"],
+        first["responder"]["tree_hash"]
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.source"],
+        first["responder"]["source"]
+    );
+    assert!(
+        labels["org.opencontainers.image.created"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(labels["dev.jot.tree-hash"], first["responder"]["tree_hash"]);
+    assert_eq!(labels["dev.jot.function"], "increment_vector");
+    assert_eq!(labels["dev.jot.arg-type"], "Vector{Int}");
+    assert_eq!(labels["dev.jot.version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(details["Id"], first["local_image"]["id"]);
+
+    // Unchanged code: the same tag and the same image.
+    let again = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());
+    assert_eq!(again["local_image"], first["local_image"]);
+
+    // A one-line change: a new tag, and every layer but the code's is shared.
+    std::fs::write(&script.path, "increment_vector(v::Vector{Int}) = v .+ 2\n").unwrap();
+    let changed = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());
+    assert_ne!(
+        changed["local_image"]["image"],
+        first["local_image"]["image"]
+    );
+    assert_ne!(
+        changed["responder"]["tree_hash"],
+        first["responder"]["tree_hash"]
+    );
+    let old_layers = inspect(&image)["RootFS"]["Layers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let new_layers = inspect(changed["local_image"]["image"].as_str().unwrap())["RootFS"]["Layers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(old_layers.len(), new_layers.len());
+    let shared = old_layers
+        .iter()
+        .zip(&new_layers)
+        .take_while(|(a, b)| a == b)
+        .count();
+    assert_eq!(shared, old_layers.len() - 1, "only the code layer differs");
+}
+
+#[test]
+fn upper_case_names_are_lowered_with_a_note() {
+    let script = script("AddOne.jl", "AddOne(x::Int) = x + 1\n");
+    let output = run(jot("jot-build")
+        .arg(&script.path)
+        .args(["--arg-type", "Int"]));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json(&stdout)["name"], "addone");
+    assert!(stderr.contains("lower case"), "{stderr}");
+    let output = run(jot("jot-build")
+        .arg(&script.path)
+        .args(["--name", "Bad Name!"]));
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 5);
+    assert!(stderr.contains("not valid for ECR and Lambda"), "{stderr}");
+}

@@ -1,0 +1,273 @@
+//! Bad input and failing functions, end to end: each gets a clear one-line
+//! error and its documented exit code, and nothing half-done.
+
+use jot_tests::*;
+
+const BAD_INPUT: i32 = 5;
+const FUNCTION_ERROR: i32 = 3;
+
+fn invoke(descriptor: &str, args: &[&str]) -> (i32, String, String) {
+    outcome(&run_with_stdin(
+        jot("jot-invoke").args(args),
+        descriptor.as_bytes(),
+    ))
+}
+
+#[test]
+fn a_missing_file_is_refused_before_building() {
+    let (code, stdout, stderr) = outcome(&run(jot("jot-build").arg("/nonexistent/f.jl")));
+    assert_eq!(code, BAD_INPUT, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("/nonexistent/f.jl") && stderr.contains("cannot read it"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_function_that_is_not_defined_is_refused() {
+    let undefined = script("handler.jl", "other(x) = x\n");
+    let (code, _, stderr) = outcome(&run(jot("jot-build").arg(&undefined.path)));
+    assert_eq!(code, BAD_INPUT);
+    assert!(
+        stderr.contains("function `handler` is not defined") && stderr.contains("--function"),
+        "{stderr}"
+    );
+    // Mentioned but never defined: the runtime reports an init error at once.
+    let mentioned = script("handler.jl", "# handler is planned\nother(x) = x\n");
+    let descriptor = build(&mentioned.path, &[]);
+    let (code, stdout, stderr) = invoke(&descriptor, &["--timeout", "60"]);
+    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
+    let error = json(&stdout);
+    assert!(
+        error["errorType"].as_str().unwrap().starts_with("Runtime."),
+        "{error}"
+    );
+    assert!(
+        error["errorMessage"].as_str().unwrap().contains("handler"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_syntax_error_is_an_init_error_not_a_hang() {
+    let script = script("broken.jl", "broken(x) = (x +\nfunction end end\n");
+    let descriptor = build(&script.path, &[]);
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = invoke(&descriptor, &["--timeout", "120"]);
+    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+    let error = json(&stdout);
+    assert!(
+        error["errorType"].as_str().unwrap().starts_with("Runtime."),
+        "{error}"
+    );
+    assert!(
+        stderr.contains("the function returned an error"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn argument_types_that_do_not_parse_or_exist() {
+    let script = script("echo_back.jl", "echo_back(x) = x\n");
+    for bad in ["Vector{Int", "Int; run(`ls`)", ""] {
+        let (code, stdout, stderr) = outcome(&run(jot("jot-build")
+            .arg(&script.path)
+            .args(["--arg-type", bad])));
+        assert_eq!(code, BAD_INPUT, "{bad:?}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(
+            stderr.contains("does not parse as a Julia type"),
+            "{stderr}"
+        );
+    }
+    let descriptor = build(&script.path, &["--arg-type", "Vector{NoSuchType}"]);
+    let (code, stdout, _) = invoke(&descriptor, &["--payload", "[1]"]);
+    assert_eq!(code, FUNCTION_ERROR);
+    assert!(
+        json(&stdout)["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("NoSuchType"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn payloads_that_are_not_json_or_do_not_convert() {
+    let script = script(
+        "increment_vector.jl",
+        "increment_vector(v::Vector{Int}) = v .+ 1\n",
+    );
+    let descriptor = build(&script.path, &["--arg-type", "Vector{Int}"]);
+    let (code, _, stderr) = invoke(&descriptor, &["--payload", "[1, 2"]);
+    assert_eq!(code, BAD_INPUT);
+    assert!(stderr.contains("--payload is not valid JSON"), "{stderr}");
+    // A payload of the wrong shape is a function error with a useful message,
+    // and the same sandbox goes on serving the next payload.
+    let (code, stdout, stderr) = invoke(
+        &descriptor,
+        &["--payload", r#"["a"]"#, "--payload", "[1]", "--json"],
+    );
+    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let error = json(lines[0]);
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("cannot convert") && message.contains("\"a\""),
+        "{message}"
+    );
+    assert_eq!(lines[1], "[2]");
+    let report = json(stderr.lines().find(|l| l.starts_with('{')).unwrap());
+    assert_eq!(
+        report["warm"]["count"], 1,
+        "the second payload ran warm: {report}"
+    );
+}
+
+#[test]
+fn a_responder_that_throws() {
+    let code =
+        "checked_sqrt(x::Float64) = x < 0 ? throw(DomainError(x, \"no real root\")) : sqrt(x)\n";
+    let script = script("checked_sqrt.jl", code);
+    let descriptor = build(&script.path, &["--arg-type", "Float64"]);
+    let (code, stdout, stderr) = invoke(&descriptor, &["--payload", "-4", "--payload", "16"]);
+    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let error = json(lines[0]);
+    assert_eq!(error["errorType"], "DomainError");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("no real root"),
+        "{error}"
+    );
+    assert!(error["stackTrace"].is_array());
+    assert_eq!(json(lines[1]), serde_json::json!(4.0));
+}
+
+#[test]
+fn a_responder_that_never_returns_times_out_and_the_next_call_gets_a_new_sandbox() {
+    let code = "slow(x::Int) = x == 0 ? (while true; sleep(1); end) : x + 1\n";
+    let script = script("slow.jl", code);
+    let descriptor = build(&script.path, &["--arg-type", "Int"]);
+    let (code, stdout, stderr) = invoke(
+        &descriptor,
+        &["--timeout", "8", "--payload", "0", "--payload", "1"],
+    );
+    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let error = json(lines[0]);
+    assert_eq!(error["errorType"], "Sandbox.Timedout");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Task timed out after 8.00 seconds"),
+        "{error}"
+    );
+    assert_eq!(lines[1], "2");
+}
+
+#[test]
+fn docker_not_running_says_how_to_start_it() {
+    let script = script("echo_back.jl", "echo_back(x) = x\n");
+    let output = run(jot("jot-build")
+        .arg(&script.path)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("cannot reach the Docker engine at unix:///nonexistent/docker.sock"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("start it"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+}
+
+#[test]
+fn descriptor_lines_that_are_not_json_or_lack_fields() {
+    let (code, stdout, stderr) = invoke("{\"jot\": 1, \"kind\": \"local_image\"\n", &[]);
+    assert_eq!(code, BAD_INPUT);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("stdin line 1: not valid JSON"), "{stderr}");
+    let (code, _, stderr) = invoke(
+        "\n{\"jot\": 1, \"kind\": \"local_image\", \"name\": \"f\"}\n",
+        &[],
+    );
+    assert_eq!(code, BAD_INPUT);
+    assert!(
+        stderr.contains("stdin line 2") && stderr.contains("missing field `responder`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn payloads_over_six_megabytes() {
+    let script = script(
+        "count_bytes.jl",
+        "count_bytes(s::String) = length(s)\nbig(n::Int) = repeat(\"x\", n)\n",
+    );
+    let descriptor = build(&script.path, &["--arg-type", "String"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.json");
+    std::fs::write(&file, format!("\"{}\"", "x".repeat(6 * 1024 * 1024))).unwrap();
+    let (code, _, stderr) = invoke(&descriptor, &["--payload-file", file.to_str().unwrap()]);
+    assert_eq!(code, BAD_INPUT);
+    assert!(stderr.contains("at most 6291456 bytes"), "{stderr}");
+    // A response over the limit is a function error, and the sandbox goes on.
+    let descriptor = build(&script.path, &["--function", "big", "--arg-type", "Int"]);
+    let (code, stdout, stderr) = invoke(&descriptor, &["--payload", "7000000", "--payload", "3"]);
+    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        json(lines[0])["errorType"],
+        "Function.ResponseSizeTooLarge",
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1], "\"xxx\"");
+}
+
+#[test]
+fn build_test_payload_gates_the_descriptor() {
+    let script = script(
+        "increment_vector.jl",
+        "increment_vector(v::Vector{Int}) = v .+ 1\n",
+    );
+    let passing = build(
+        &script.path,
+        &[
+            "--arg-type",
+            "Vector{Int}",
+            "--test-payload",
+            "[1]",
+            "--expect",
+            "[2]",
+        ],
+    );
+    assert_eq!(json(passing.trim())["kind"], "local_image");
+    let output = run(jot("jot-build").arg(&script.path).args([
+        "--arg-type",
+        "Vector{Int}",
+        "--test-payload",
+        "[1]",
+        "--expect",
+        "[5]",
+    ]));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "no descriptor for a failing image: {stdout}"
+    );
+    assert!(stderr.contains("failed its test run"), "{stderr}");
+}

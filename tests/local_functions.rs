@@ -1,0 +1,292 @@
+//! End to end, locally: real jot-build and jot-invoke executables, the real
+//! Docker engine and real Julia (the offline 1.5 image by default), with the
+//! arguments and returns of every kind the runtime converts.
+
+use jot_tests::*;
+
+/// Builds `code` as `file` and invokes it once with `payload`; returns (exit, stdout, stderr).
+fn build_and_invoke(
+    file: &str,
+    code: &str,
+    build_args: &[&str],
+    invoke_args: &[&str],
+) -> (i32, String, String) {
+    let script = script(file, code);
+    let descriptor = build(&script.path, build_args);
+    let output = run_with_stdin(
+        jot("jot-invoke").arg("--local").args(invoke_args),
+        descriptor.as_bytes(),
+    );
+    outcome(&output)
+}
+
+fn answer(file: &str, code: &str, arg_type: &str, payload: &str) -> serde_json::Value {
+    let (code_, stdout, stderr) = build_and_invoke(
+        file,
+        code,
+        &["--arg-type", arg_type],
+        &["--payload", payload],
+    );
+    assert_eq!(code_, 0, "invoke failed: {stderr}\n{stdout}");
+    json(&stdout)
+}
+
+#[test]
+fn increment_vector_answers_like_lambda() {
+    let value = answer(
+        "increment_vector.jl",
+        "increment_vector(v::Vector{Int}) = map(x -> x + 1, v)\n",
+        "Vector{Int}",
+        "[1,2,3]",
+    );
+    assert_eq!(value, serde_json::json!([2, 3, 4]));
+}
+
+#[test]
+fn scalars_convert_both_ways() {
+    let code = r#"
+double_it(x::Int) = 2x
+halve(x::Float64) = x / 2
+shout(s::String) = uppercase(s) * "!"
+negate(b::Bool) = !b
+nothing_back(x) = nothing
+"#;
+    let script = script("scalars.jl", code);
+    for (function, arg_type, payload, expected) in [
+        ("double_it", "Int", "21", serde_json::json!(42)),
+        ("halve", "Float64", "3", serde_json::json!(1.5)),
+        ("shout", "String", "\"héllo\"", serde_json::json!("HÉLLO!")),
+        ("negate", "Bool", "true", serde_json::json!(false)),
+        ("nothing_back", "Any", "{}", serde_json::Value::Null),
+    ] {
+        let descriptor = build(
+            &script.path,
+            &["--function", function, "--arg-type", arg_type],
+        );
+        let output = run_with_stdin(
+            jot("jot-invoke").args(["--payload", payload]),
+            descriptor.as_bytes(),
+        );
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "{function}: {stderr}");
+        assert_eq!(json(&stdout), expected, "{function}");
+    }
+}
+
+#[test]
+fn dicts_named_tuples_and_structs() {
+    let code = r#"
+struct Point
+    x::Float64
+    y::Float64
+end
+struct Segment
+    from::Point
+    to::Point
+    label::String
+end
+total(d::Dict{String,Int}) = Dict("total" => sum(values(d)), "keys" => sort(collect(keys(d))))
+describe(p::NamedTuple{(:name, :age), Tuple{String, Int}}) = (greeting = "hi " * p.name, next_age = p.age + 1)
+flip(s::Segment) = Segment(s.to, s.from, reverse(s.label))
+"#;
+    let script = script("shapes.jl", code);
+    for (function, arg_type, payload, expected) in [
+        (
+            "total",
+            "Dict{String,Int}",
+            r#"{"a":1,"b":2,"c":39}"#,
+            serde_json::json!({"total": 42, "keys": ["a","b","c"]}),
+        ),
+        (
+            "describe",
+            "NamedTuple{(:name, :age), Tuple{String, Int}}",
+            r#"{"name":"Ada","age":36}"#,
+            serde_json::json!({"greeting": "hi Ada", "next_age": 37}),
+        ),
+        (
+            "flip",
+            "Segment",
+            r#"{"from":{"x":0,"y":1.5},"to":{"x":2,"y":3},"label":"ab"}"#,
+            serde_json::json!({"from": {"x": 2.0, "y": 3.0}, "to": {"x": 0.0, "y": 1.5}, "label": "ba"}),
+        ),
+    ] {
+        let descriptor = build(
+            &script.path,
+            &["--function", function, "--arg-type", arg_type],
+        );
+        let output = run_with_stdin(
+            jot("jot-invoke").args(["--payload", payload]),
+            descriptor.as_bytes(),
+        );
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "{function}: {stderr}");
+        assert_eq!(json(&stdout), expected, "{function}");
+    }
+}
+
+#[test]
+fn the_context_argument_carries_request_id_deadline_and_arn() {
+    let code = r#"
+whoami(event, context) = (
+    request_id = context.request_id,
+    arn = context.invoked_function_arn,
+    deadline_ms = context.deadline_ms,
+    now_ms = round(Int, time() * 1000),
+    remaining_ms = remaining_time_ms(context),
+    name = context.function_name,
+    event = event,
+)
+"#;
+    let (code, stdout, stderr) = build_and_invoke(
+        "whoami.jl",
+        code,
+        &[],
+        &["--payload", r#"{"k":"v"}"#, "--timeout", "20"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let value = json(&stdout);
+    assert_eq!(value["event"], serde_json::json!({"k": "v"}));
+    assert_eq!(value["name"], "whoami");
+    assert_eq!(value["request_id"].as_str().unwrap().len(), 36);
+    let arn = value["arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:lambda:") && arn.ends_with(":function:whoami"),
+        "{arn}"
+    );
+    // A real epoch deadline about 20 s ahead of the function's clock.
+    let ahead = value["deadline_ms"].as_i64().unwrap() - value["now_ms"].as_i64().unwrap();
+    assert!(
+        (15_000..=20_000).contains(&ahead),
+        "deadline is {ahead} ms ahead"
+    );
+    let remaining = value["remaining_ms"].as_i64().unwrap();
+    assert!(
+        (15_000..=20_000).contains(&remaining),
+        "remaining {remaining} ms"
+    );
+}
+
+#[test]
+fn a_package_responder_with_stdlib_dependencies() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Project.toml"),
+        "name = \"DayCounter\"\nuuid = \"3b1a3a7e-6d2f-4c8e-9a55-2f4a7c1d9e01\"\nversion = \"0.1.0\"\n\n[deps]\nDates = \"ade2ca70-3891-5945-98fb-dc099432e06a\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/DayCounter.jl"),
+        "module DayCounter\nusing Dates\ndays_between(d::Dict{String,String}) = Dates.value(Date(d[\"to\"]) - Date(d[\"from\"]))\nend\n",
+    )
+    .unwrap();
+    let descriptor = build(
+        dir.path(),
+        &[
+            "--function",
+            "days_between",
+            "--arg-type",
+            "Dict{String,String}",
+        ],
+    );
+    let parsed = json(descriptor.trim());
+    assert_eq!(parsed["responder"]["kind"], "package");
+    assert_eq!(parsed["responder"]["module"], "DayCounter");
+    assert_eq!(parsed["name"], "days-between");
+    let output = run_with_stdin(
+        jot("jot-invoke").args([
+            "--payload",
+            r#"{"from":"2024-02-27","to":"2024-03-02"}"#,
+            "--expect",
+            "4",
+        ]),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "4");
+}
+
+#[test]
+fn expect_mismatch_exits_4_and_repeat_reuses_the_warm_sandbox() {
+    let script = script(
+        "increment_vector.jl",
+        "increment_vector(v::Vector{Int}) = v .+ 1\n",
+    );
+    let descriptor = build(&script.path, &["--arg-type", "Vector{Int}"]);
+    let output = run_with_stdin(
+        jot("jot-invoke").args(["--payload", "[1]", "--expect", "[3]"]),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(stdout, "[2]");
+    assert!(stderr.contains("did not match --expect"), "{stderr}");
+
+    let output = run_with_stdin(
+        jot("jot-invoke").args([
+            "--payload",
+            "[1]",
+            "--payload",
+            "[10,20]",
+            "--repeat",
+            "5",
+            "--json",
+            "--expect",
+            "[2]",
+        ]),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 4, "the second payload does not give [2]: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 10);
+    assert_eq!(lines[..5], ["[2]"; 5]);
+    assert_eq!(lines[5..], ["[11,21]"; 5]);
+    let report = json(
+        stderr
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .expect("a --json report"),
+    );
+    assert_eq!(
+        report["warm"]["count"], 9,
+        "one cold and nine warm invocations in one sandbox"
+    );
+    assert_eq!(report["mismatches"], 5);
+    assert!(report["init_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        report["warm"]["p50_ms"].as_f64().unwrap() < report["first_response_ms"].as_f64().unwrap()
+    );
+}
+
+#[test]
+fn the_front_command_runs_plugins_from_path() {
+    let script = script(
+        "increment_vector.jl",
+        "increment_vector(v::Vector{Int}) = v .+ 1\n",
+    );
+    let output = run(jot("jot")
+        .args(["build"])
+        .arg(&script.path)
+        .args(["--arg-type", "Vector{Int}"]));
+    let (code, descriptor, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let output = run_with_stdin(
+        jot("jot").args(["invoke", "--payload", "[41]"]),
+        descriptor.as_bytes(),
+    );
+    assert_eq!(outcome(&output).1, "[42]");
+
+    let (code, listing, _) = outcome(&run(&mut jot("jot")));
+    assert_eq!(code, 0);
+    for sub in ["build", "invoke", "serve"] {
+        assert!(
+            listing.lines().any(|l| l.starts_with(sub)),
+            "{sub} missing from: {listing}"
+        );
+    }
+    let (code, _, stderr) = outcome(&run(jot("jot").arg("no-such-plugin")));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no jot-no-such-plugin"), "{stderr}");
+}
