@@ -1,0 +1,116 @@
+//! AWS configuration from the standard chain (AWS_PROFILE, AWS_REGION,
+//! AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, credentials files, SSO-less
+//! profiles, web identity, ECS, IMDS) with bounded retries and timeouts, so a
+//! dead endpoint fails in seconds with one line, not after minutes.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_http_client::tls;
+
+use crate::error::Context;
+use crate::{AwsError, Result};
+
+/// Attempts per AWS call (the first try and two retries), for transient failures.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Time allowed to open a connection to an endpoint.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Time allowed for one attempt of a control-plane call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A loaded AWS configuration whose credentials and region are known to exist.
+#[derive(Clone)]
+pub struct Aws {
+    config: SdkConfig,
+}
+
+impl Aws {
+    /// Loads the configuration from the standard chain and checks, before any
+    /// call, that it names a region and yields credentials. The credentials
+    /// themselves are never printed or kept beyond the SDK's own cache.
+    pub async fn load() -> Result<Aws> {
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(2)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .build(),
+            )
+            .load()
+            .await;
+        if config.region().is_none() {
+            return Err(AwsError::NoRegion);
+        }
+        let Some(provider) = config.credentials_provider() else {
+            return Err(AwsError::NoCredentials(
+                "no credentials provider is configured".into(),
+            ));
+        };
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| AwsError::NoCredentials(crate::error::innermost(&e)))?;
+        Ok(Aws { config })
+    }
+
+    /// The region every call goes to.
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+    }
+
+    /// A short description of where calls to `service` go, for error messages.
+    pub(crate) fn context(&self, service: &str) -> Context {
+        let endpoint = match self.config.endpoint_url() {
+            Some(url) => url.to_string(),
+            None => format!("the AWS {service} endpoint in {}", self.region()),
+        };
+        Context {
+            endpoint,
+            attempts: MAX_ATTEMPTS,
+        }
+    }
+
+    pub fn ecr(&self) -> aws_sdk_ecr::Client {
+        aws_sdk_ecr::Client::new(&self.config)
+    }
+
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.config)
+    }
+
+    /// A Lambda client whose attempts may last as long as an invocation
+    /// (`timeout` plus headroom), for the Invoke call.
+    pub fn lambda_for_invoke(&self, timeout: Duration) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::config::Builder::from(&self.config)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(timeout + Duration::from_secs(15))
+                    .build(),
+            )
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+}

@@ -1,0 +1,166 @@
+//! The one error type of jot-aws. Each variant says what the user must do;
+//! the conversion into `jot_core::Error` picks the documented exit code
+//! (bad input 5, Docker 6, AWS 8).
+
+use std::error::Error as StdError;
+use std::fmt::Debug;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::error::SdkError;
+
+/// Everything that can go wrong talking to AWS or preparing to.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// A flag or descriptor value AWS would refuse; found before any AWS call.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A resource exists that jot did not create; jot never touches it without `--force`.
+    #[error("{0}")]
+    NotJot(String),
+    #[error(
+        "no AWS credentials found ({0}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile in ~/.aws/credentials or ~/.aws/config"
+    )]
+    NoCredentials(String),
+    #[error(
+        "no AWS region configured; set AWS_REGION (for example AWS_REGION=us-east-1) or `region` in the profile named by AWS_PROFILE"
+    )]
+    NoRegion,
+    /// The endpoint did not answer after the bounded retries.
+    #[error(
+        "{operation}: cannot reach {endpoint} ({detail}); gave up after {attempts} attempts; check AWS_ENDPOINT_URL, the network or the service's status"
+    )]
+    Unreachable {
+        operation: String,
+        endpoint: String,
+        detail: String,
+        attempts: u32,
+    },
+    /// The service answered with an error.
+    #[error("{operation}: {code}: {message}")]
+    Service {
+        operation: String,
+        code: String,
+        message: String,
+    },
+    /// Any other AWS failure (unexpected response, waiter gave up, registry refusal).
+    #[error("{0}")]
+    Other(String),
+    #[error(transparent)]
+    Core(#[from] jot_core::Error),
+}
+
+impl From<AwsError> for jot_core::Error {
+    fn from(error: AwsError) -> Self {
+        match error {
+            AwsError::Core(core) => core,
+            AwsError::InvalidInput(_) | AwsError::NotJot(_) => {
+                jot_core::Error::InvalidInput(error.to_string())
+            }
+            other => jot_core::Error::Aws(other.to_string()),
+        }
+    }
+}
+
+/// The service's error code (`ResourceConflictException`, ...), if the service answered.
+pub(crate) fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// The innermost cause of an error chain: the readable part of transport errors
+/// ("Connection refused (os error 111)") without the SDK's wrapping.
+pub(crate) fn innermost(error: &(dyn StdError + 'static)) -> String {
+    let mut cause: &dyn StdError = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// Where an operation was sent, for messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    pub endpoint: String,
+    pub attempts: u32,
+}
+
+impl Context {
+    /// Turns an SDK error into ours: service errors keep AWS's code and message,
+    /// transport failures say the endpoint did not answer.
+    pub(crate) fn sdk<E, R>(&self, operation: &str, error: SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: Debug + Send + Sync + 'static,
+    {
+        let operation = operation.to_string();
+        match &error {
+            SdkError::ServiceError(service) => {
+                let err = service.err();
+                AwsError::Service {
+                    operation,
+                    code: err.code().unwrap_or("UnknownError").to_string(),
+                    message: err
+                        .message()
+                        .map(|m| m.lines().next().unwrap_or_default().to_string())
+                        .unwrap_or_else(|| innermost(err)),
+                }
+            }
+            SdkError::TimeoutError(_) => AwsError::Unreachable {
+                operation,
+                endpoint: self.endpoint.clone(),
+                detail: "timed out".into(),
+                attempts: self.attempts,
+            },
+            SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
+                AwsError::Unreachable {
+                    operation,
+                    endpoint: self.endpoint.clone(),
+                    detail: innermost(&error),
+                    attempts: self.attempts,
+                }
+            }
+            SdkError::ResponseError(_) => AwsError::Other(format!(
+                "{operation}: unexpected response from {}: {}",
+                self.endpoint,
+                innermost(&error)
+            )),
+            _ => AwsError::Other(format!("{operation}: {}", innermost(&error))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        let code = |e: AwsError| jot_core::Error::from(e).exit_code();
+        assert_eq!(code(AwsError::InvalidInput("x".into())), 5);
+        assert_eq!(code(AwsError::NotJot("x".into())), 5);
+        assert_eq!(code(AwsError::NoRegion), 8);
+        assert_eq!(code(AwsError::NoCredentials("x".into())), 8);
+        assert_eq!(
+            code(AwsError::Core(jot_core::Error::Docker("down".into()))),
+            6
+        );
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        let e = AwsError::Unreachable {
+            operation: "DescribeRepositories".into(),
+            endpoint: "http://127.0.0.1:1".into(),
+            detail: "Connection refused".into(),
+            attempts: 3,
+        };
+        let text = e.to_string();
+        assert!(!text.contains('\n'));
+        assert!(text.contains("http://127.0.0.1:1") && text.contains("3 attempts"));
+    }
+}

@@ -1,0 +1,214 @@
+//! Remote invocation for `jot-invoke`: a Lambda function behind the same
+//! [`Invoker`] interface as the local emulator, so payloads, `--repeat`,
+//! `--expect`, exit codes and `--json` timings work the same way remotely.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::LogType;
+use aws_smithy_types::base64;
+use bytes::Bytes;
+use jot_core::output;
+use jot_emulator::session::{self, InvokePlan, Invoker};
+use jot_emulator::{Invocation, Outcome};
+use serde_json::Value;
+
+use crate::error::Context;
+use crate::{Aws, AwsError, Result};
+
+/// What `jot-invoke` asks of a remote invocation.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteOptions {
+    /// Version number or alias to invoke (default `$LATEST`).
+    pub qualifier: Option<String>,
+    /// Seconds an invocation may take before jot stops waiting.
+    pub timeout: Duration,
+    /// Print each invocation's log tail (Lambda's last 4 KB) on stderr.
+    pub logs: bool,
+    /// Print timings as JSON on stderr.
+    pub json: bool,
+}
+
+/// A Lambda function invoked synchronously (RequestResponse).
+pub struct RemoteFunction {
+    client: aws_sdk_lambda::Client,
+    ctx: Context,
+    name: String,
+    qualifier: Option<String>,
+    logs: bool,
+    invoked: bool,
+}
+
+/// A function name, partial or full ARN, as Lambda accepts for Invoke.
+pub fn validate_function_name(name: &str) -> Result<()> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let arn_ok =
+        name.starts_with("arn:") && name.len() <= 170 && !name.contains(char::is_whitespace);
+    if plain(name) || arn_ok {
+        Ok(())
+    } else {
+        Err(AwsError::InvalidInput(format!(
+            "function name {name:?} is not valid for Lambda; use 1 to 64 letters, digits, '-' or '_', or a function ARN"
+        )))
+    }
+}
+
+/// `$LATEST`, a version number or an alias name.
+pub fn validate_qualifier(qualifier: &str) -> Result<()> {
+    let version = !qualifier.is_empty() && qualifier.chars().all(|c| c.is_ascii_digit());
+    if qualifier == "$LATEST" || version || crate::deploy::validate_alias(qualifier).is_ok() {
+        Ok(())
+    } else {
+        Err(AwsError::InvalidInput(format!(
+            "--qualifier {qualifier:?} is neither $LATEST, a version number nor an alias name"
+        )))
+    }
+}
+
+impl RemoteFunction {
+    pub fn new(aws: &Aws, name: &str, options: &RemoteOptions) -> Self {
+        RemoteFunction {
+            client: aws.lambda_for_invoke(options.timeout),
+            ctx: aws.context("Lambda"),
+            name: name.to_string(),
+            qualifier: options.qualifier.clone(),
+            logs: options.logs,
+            invoked: false,
+        }
+    }
+
+    /// What the session reports as its target: `name` or `name:qualifier`.
+    pub fn target(&self) -> String {
+        match &self.qualifier {
+            Some(q) => format!("{}:{q}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    async fn call(&mut self, payload: Bytes) -> Result<Invocation> {
+        let started = Instant::now();
+        let output = self
+            .client
+            .invoke()
+            .function_name(&self.name)
+            .set_qualifier(self.qualifier.clone())
+            .payload(Blob::new(payload.to_vec()))
+            .set_log_type(self.logs.then_some(LogType::Tail))
+            .send()
+            .await
+            .map_err(|e| self.ctx.sdk(&format!("Invoke {}", self.target()), e))?;
+        let duration = started.elapsed();
+        let log = output.log_result().map(decode_log);
+        if let Some(log) = &log {
+            eprint!("{log}");
+            if !log.ends_with('\n') {
+                eprintln!();
+            }
+        }
+        let body = Bytes::from(
+            output
+                .payload()
+                .map(|blob| blob.as_ref().to_vec())
+                .unwrap_or_default(),
+        );
+        let cold = match &log {
+            Some(log) => log.contains("Init Duration"),
+            None => !self.invoked,
+        };
+        self.invoked = true;
+        let outcome = match output.function_error() {
+            Some(kind) => Outcome::FunctionError {
+                error_type: error_type(&body, kind),
+                body,
+            },
+            None => Outcome::Response(body),
+        };
+        Ok(Invocation {
+            request_id: String::new(),
+            outcome,
+            duration,
+            cold,
+        })
+    }
+}
+
+impl Invoker for RemoteFunction {
+    async fn invoke_once(&mut self, payload: Bytes) -> jot_core::Result<Invocation> {
+        self.call(payload).await.map_err(Into::into)
+    }
+}
+
+/// The log tail Lambda returns base64-encoded, as text.
+pub fn decode_log(encoded: &str) -> String {
+    base64::decode(encoded)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_else(|_| "(the log tail is not base64)\n".into())
+}
+
+/// The error type of a function error: the payload's `errorType`, else
+/// Lambda's `X-Amz-Function-Error` value (`Unhandled`).
+pub fn error_type(body: &[u8], function_error: &str) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("errorType")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| function_error.to_string())
+}
+
+/// Runs an invoke plan against a Lambda function: responses on stdout, the
+/// verdict as the result, timings on stderr with `--json`.
+pub async fn run(name: &str, plan: &InvokePlan, options: &RemoteOptions) -> jot_core::Result<()> {
+    validate_function_name(name)?;
+    if let Some(qualifier) = &options.qualifier {
+        validate_qualifier(qualifier)?;
+    }
+    let aws = Aws::load().await?;
+    let mut function = RemoteFunction::new(&aws, name, options);
+    let started = Instant::now();
+    let target = function.target();
+    let (report, verdict) = session::run(&target, plan, started, &mut function).await;
+    if options.json {
+        output::note(report.to_json().to_string());
+    }
+    verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_qualifiers() {
+        assert!(validate_function_name("increment-vector").is_ok());
+        assert!(validate_function_name("arn:aws:lambda:us-east-1:123456789012:function:f").is_ok());
+        assert!(validate_function_name("bad name").is_err());
+        assert!(validate_function_name(&"x".repeat(65)).is_err());
+        for good in ["$LATEST", "3", "live", "blue-green_2"] {
+            assert!(validate_qualifier(good).is_ok(), "{good}");
+        }
+        for bad in ["", "$latest", "a:b", "x".repeat(129).as_str()] {
+            assert!(validate_qualifier(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn logs_and_error_types() {
+        assert_eq!(decode_log(&base64::encode("START\nEND\n")), "START\nEND\n");
+        assert_eq!(
+            error_type(
+                br#"{"errorMessage":"x","errorType":"Runtime.HandlerError"}"#,
+                "Unhandled"
+            ),
+            "Runtime.HandlerError"
+        );
+        assert_eq!(error_type(b"not json", "Unhandled"), "Unhandled");
+    }
+}
