@@ -54,6 +54,9 @@ struct Args {
     /// Print the function's logs on stderr
     #[arg(long)]
     logs: bool,
+    /// Version number or alias of the Lambda function to invoke [default: $LATEST]
+    #[arg(long, value_name = "VERSION|ALIAS")]
+    qualifier: Option<String>,
     /// Memory of the local sandbox in MB
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     memory: u32,
@@ -82,9 +85,15 @@ async fn invoke(args: Args) -> Result<()> {
                 config.environment = environment.clone();
                 invoke_local(config, &plan, &args).await
             }
-            Target::Remote { name } => Err(Error::Usage(format!(
-                "cannot invoke {name} on AWS Lambda: this jot-invoke runs local images only; pass --local"
-            ))),
+            Target::Remote { name } => {
+                let options = jot_aws::invoke::RemoteOptions {
+                    qualifier: args.qualifier.clone(),
+                    timeout: Duration::from_secs(args.timeout.into()),
+                    logs: args.logs,
+                    json: args.json,
+                };
+                jot_aws::invoke::run(&name, &plan, &options).await
+            }
         };
         // Keep going through the targets; the worst verdict decides the exit code.
         if let Err(e) = result {
