@@ -38,7 +38,7 @@ unit:
 
 ## Benchmarks: cold start, warm latency and rebuild, each beside its floor.
 bench: setup
-	$(CARGO) build --release
+	$(CARGO) build --release -p jot-build -p jot-invoke
 	bash scripts/bench.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
 

@@ -23,7 +23,7 @@ _jot__invoke() {
 
     case "${cmd}" in
         jot__invoke)
-            opts="-h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --memory --env --help --version"
+            opts="-h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -54,6 +54,10 @@ _jot__invoke() {
                     return 0
                     ;;
                 --repeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qualifier)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

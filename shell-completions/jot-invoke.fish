@@ -5,6 +5,7 @@ complete -c jot-invoke -l payload-file -d 'Read the event (JSON) from a file' -r
 complete -c jot-invoke -l expect -d 'Response every invocation must give (JSON); exit 4 otherwise' -r
 complete -c jot-invoke -l timeout -d 'Seconds an invocation may run before it is stopped (local) or abandoned' -r
 complete -c jot-invoke -l repeat -d 'Send each payload N times (to the same warm sandbox)' -r
+complete -c jot-invoke -l qualifier -d 'Version number or alias of the Lambda function to invoke [default: $LATEST]' -r
 complete -c jot-invoke -l memory -d 'Memory of the local sandbox in MB' -r
 complete -c jot-invoke -l env -d 'Environment variable for the local sandbox (NAME=VALUE, repeatable)' -r
 complete -c jot-invoke -l local -d 'Run the image in the local Docker engine even for deployed functions'

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use bollard::Docker;
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateImageOptionsBuilder, ImportImageOptionsBuilder,
+};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -133,12 +135,13 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
     hex(&hasher.finalize())[..12].to_string()
 }
 
-/// The Dockerfile for this responder, rendered from the template.
-pub fn render_dockerfile(request: &BuildRequest) -> String {
+/// The Dockerfile for this responder, rendered from the template. `labels`
+/// go into one LABEL step after a package's code (a script's image gets them
+/// with its code layer instead).
+pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String>) -> String {
     let responder = &request.responder;
     let info = &responder.info;
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-    let (dependencies, responder_env, precompile) = match info.kind {
+    let (dependencies, responder_env, code) = match info.kind {
         ResponderKind::Script => {
             let file = &responder.files[0].relative;
             (
@@ -161,6 +164,12 @@ pub fn render_dockerfile(request: &BuildRequest) -> String {
                     "RUN JULIA_DEPOT_PATH=/opt/jot/depot julia --startup-file=no -e 'using Pkg; Pkg.instantiate()'\n",
                 );
             }
+            let mut sorted: Vec<_> = labels.iter().collect();
+            sorted.sort();
+            let label_line: Vec<String> = sorted
+                .into_iter()
+                .map(|(k, v)| format!("{}={}", quote(k), quote(v)))
+                .collect();
             (
                 deps,
                 format!(
@@ -172,8 +181,9 @@ pub fn render_dockerfile(request: &BuildRequest) -> String {
                 ),
                 // Precompile into the read-only depot so init loads the cache.
                 format!(
-                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot julia --startup-file=no -e {}",
-                    quote(&format!("using {module}"))
+                    "COPY code/ /var/task/\nRUN JULIA_DEPOT_PATH=/opt/jot/depot julia --startup-file=no -e {}\nLABEL {}\n",
+                    quote(&format!("using {module}")),
+                    label_line.join(" ")
                 ),
             )
         }
@@ -182,66 +192,98 @@ pub fn render_dockerfile(request: &BuildRequest) -> String {
         .replace("{{BASE_IMAGE}}", &request.base_image)
         .replace("{{DEPENDENCIES}}", &dependencies)
         .replace("{{RESPONDER_ENV}}", &responder_env)
-        .replace("{{PRECOMPILE}}", &precompile)
+        .replace("{{CODE}}", &code)
 }
 
-/// The build context as a tar archive: Dockerfile, runtime/, deps/, code/.
-/// Entries carry fixed owners and the responder's times, so an unchanged
-/// responder hits the build cache.
-pub fn build_context(request: &BuildRequest) -> Result<Vec<u8>> {
-    let responder = &request.responder;
-    let mtime = responder
+/// A Dockerfile string literal.
+fn quote(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
+}
+
+/// Seconds since the epoch of the responder's last change: the time stamp of
+/// its files in the image, so an unchanged responder makes the same layers.
+fn modified_secs(responder: &Responder) -> u64 {
+    responder
         .modified
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Appends a regular file with fixed owner and the given time to a tar archive.
+fn append_file(
+    archive: &mut tar::Builder<Vec<u8>>,
+    path: &str,
+    contents: &[u8],
+    mode: u32,
+    mtime: u64,
+) -> Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(contents.len() as u64);
+    header.set_mode(mode);
+    header.set_mtime(mtime);
+    header.set_uid(0);
+    header.set_gid(0);
+    archive
+        .append_data(&mut header, path, contents)
+        .map_err(|e| Error::io("creating an image archive", e))
+}
+
+/// The build context as a tar archive: Dockerfile, runtime/, and for a
+/// package deps/ and code/.
+pub fn build_context(request: &BuildRequest, labels: &HashMap<String, String>) -> Result<Vec<u8>> {
+    let responder = &request.responder;
+    let mtime = modified_secs(responder);
     let mut archive = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, contents: &[u8], mode: u32, mtime: u64| -> std::io::Result<()> {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(contents.len() as u64);
-        header.set_mode(mode);
-        header.set_mtime(mtime);
-        header.set_uid(0);
-        header.set_gid(0);
-        archive.append_data(&mut header, path, contents)
-    };
-    let io = |e| Error::io("creating the build context", e);
-    add(
+    append_file(
+        &mut archive,
         "Dockerfile",
-        render_dockerfile(request).as_bytes(),
+        render_dockerfile(request, labels).as_bytes(),
         0o644,
         0,
-    )
-    .map_err(io)?;
-    add(
+    )?;
+    append_file(
+        &mut archive,
         "runtime/bootstrap",
         template::BOOTSTRAP.as_bytes(),
         0o755,
         0,
-    )
-    .map_err(io)?;
-    add("runtime/runtime.jl", template::RUNTIME.as_bytes(), 0o644, 0).map_err(io)?;
-    for file in &responder.files {
-        add(
-            &format!("code/{}", file.relative),
-            &file.contents,
-            0o644,
-            mtime,
-        )
-        .map_err(io)?;
-        if responder.info.kind == ResponderKind::Package
-            && matches!(file.relative.as_str(), "Project.toml" | "Manifest.toml")
-        {
-            add(
-                &format!("deps/{}", file.relative),
+    )?;
+    append_file(
+        &mut archive,
+        "runtime/runtime.jl",
+        template::RUNTIME.as_bytes(),
+        0o644,
+        0,
+    )?;
+    if responder.info.kind == ResponderKind::Package {
+        for file in &responder.files {
+            append_file(
+                &mut archive,
+                &format!("code/{}", file.relative),
                 &file.contents,
                 0o644,
                 mtime,
-            )
-            .map_err(io)?;
+            )?;
+            if matches!(file.relative.as_str(), "Project.toml" | "Manifest.toml") {
+                append_file(
+                    &mut archive,
+                    &format!("deps/{}", file.relative),
+                    &file.contents,
+                    0o644,
+                    mtime,
+                )?;
+            }
         }
     }
-    archive.into_inner().map_err(io)
+    archive
+        .into_inner()
+        .map_err(|e| Error::io("creating the build context", e))
 }
 
 /// Builds the image and returns its `local_image` descriptor.
@@ -253,73 +295,239 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     };
     crate::names::validate_tag(&tag)?;
     let reference = format!("{}:{tag}", request.name);
-    let labels: HashMap<String, String> = labels::image_labels(
+    let labels = labels::image_labels(
         &request.name,
         &tag,
         &request.responder.info,
         request.responder.modified,
     );
-    let options = BuildImageOptionsBuilder::default()
+    let spinner = output::spinner(format!("building {reference}"));
+    let built = match request.responder.info.kind {
+        // A package is copied and precompiled by the builder.
+        ResponderKind::Package => {
+            run_builder(docker, request, &labels, Some(&reference), &spinner).await
+        }
+        // A script: the builder makes everything up to the code (cached after
+        // the first build), and the code goes in as one layer of our own.
+        ResponderKind::Script => {
+            match run_builder(docker, request, &labels, None, &spinner).await {
+                Ok(stage) => add_code_layer(docker, &stage, request, &labels, &reference).await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    spinner.finish_and_clear();
+    let id = built?;
+    Ok(Descriptor::local(
+        request.name.clone(),
+        request.responder.info.clone(),
+        LocalImage {
+            image: reference,
+            id,
+            base_image: Some(request.base_image.clone()),
+        },
+    ))
+}
+
+/// Runs the Dockerfile through the engine's builder; returns the image id.
+async fn run_builder(
+    docker: &Docker,
+    request: &BuildRequest,
+    labels: &HashMap<String, String>,
+    reference: Option<&str>,
+    spinner: &indicatif::ProgressBar,
+) -> Result<String> {
+    let what = reference.unwrap_or(&request.name).to_string();
+    let mut options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
-        .t(&reference)
-        .labels(&labels)
         .rm(true)
         .forcerm(true)
         // Build steps must not need a bridge network: engines here run without one.
-        .networkmode("host")
-        .build();
-    let context = build_context(request)?;
-    let spinner = output::spinner(format!("building {reference}"));
+        .networkmode("host");
+    if let Some(reference) = reference {
+        options = options.t(reference);
+    }
+    let context = build_context(request, labels)?;
     let mut log = Vec::new();
-    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
+    let mut image_id = None;
+    let mut stream = docker.build_image(
+        options.build(),
+        None,
+        Some(bollard::body_full(context.into())),
+    );
     while let Some(item) = stream.next().await {
         let info = match item {
             Ok(info) => info,
             Err(bollard::errors::Error::DockerStreamError { error }) => {
-                spinner.finish_and_clear();
-                return Err(build_failure(&reference, &error, &log));
+                return Err(build_failure(&what, &error, &log));
             }
-            Err(e) => {
-                spinner.finish_and_clear();
-                return Err(engine_error(&format!("building {reference}"), e));
-            }
+            Err(e) => return Err(engine_error(&format!("building {what}"), e)),
         };
         if let Some(error) = info.error_detail.and_then(|d| d.message).or(info.error) {
-            spinner.finish_and_clear();
-            return Err(build_failure(&reference, &error, &log));
+            return Err(build_failure(&what, &error, &log));
+        }
+        if let Some(id) = info.aux.and_then(|aux| aux.id) {
+            image_id = Some(id);
         }
         if let Some(text) = info.stream {
             let line = text.trim_end();
             if line.starts_with("Step ") {
                 spinner.set_message(line.to_string());
             }
+            if let Some(short) = line.strip_prefix("Successfully built ") {
+                image_id.get_or_insert_with(|| short.trim().to_string());
+            }
             if !line.is_empty() {
                 log.push(line.to_string());
             }
         }
     }
-    spinner.finish_and_clear();
-    let inspect = inspect_image(docker, &reference).await?.ok_or_else(|| {
+    let id = image_id.ok_or_else(|| {
         Error::Build(format!(
-            "the engine reported success but has no image {reference}"
+            "{what}: the engine did not say which image it built"
         ))
     })?;
-    Ok(Descriptor::local(
-        request.name.clone(),
-        request.responder.info.clone(),
-        LocalImage {
-            image: reference,
-            id: inspect.id.unwrap_or_default(),
-            base_image: Some(request.base_image.clone()),
-        },
-    ))
+    // Resolve a short id to the full one.
+    let inspect = inspect_image(docker, &id).await?.ok_or_else(|| {
+        Error::Build(format!("the engine reported success but has no image {id}"))
+    })?;
+    Ok(inspect.id.unwrap_or(id))
+}
+
+/// The code layer of a script responder: `/var/task/<file>`.
+fn code_layer(request: &BuildRequest) -> Result<Vec<u8>> {
+    let responder = &request.responder;
+    let mtime = modified_secs(responder);
+    let mut archive = tar::Builder::new(Vec::new());
+    for dir in ["var/", "var/task/"] {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_size(0);
+        header.set_mode(0o755);
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        archive
+            .append_data(&mut header, dir, std::io::empty())
+            .map_err(|e| Error::io("creating the code layer", e))?;
+    }
+    for file in &responder.files {
+        append_file(
+            &mut archive,
+            &format!("var/task/{}", file.relative),
+            &file.contents,
+            0o644,
+            mtime,
+        )?;
+    }
+    archive
+        .into_inner()
+        .map_err(|e| Error::io("creating the code layer", e))
+}
+
+/// Makes the final image from the stage image plus one code layer and loads it
+/// into the engine (`docker load` of an archive holding only the new layer:
+/// the engine already has the others). The image config is derived from the
+/// stage and the responder alone, so unchanged code gives the same image id
+/// and is not loaded again. Returns the image id.
+async fn add_code_layer(
+    docker: &Docker,
+    stage_id: &str,
+    request: &BuildRequest,
+    labels: &HashMap<String, String>,
+    reference: &str,
+) -> Result<String> {
+    let stage = inspect_image(docker, stage_id).await?.ok_or_else(|| {
+        Error::Build(format!(
+            "the stage image {stage_id} vanished from the engine"
+        ))
+    })?;
+    let layer = code_layer(request)?;
+    let layer_digest = format!("sha256:{}", hex(&Sha256::digest(&layer)));
+    let mut diff_ids = stage.root_fs.and_then(|r| r.layers).unwrap_or_default();
+    diff_ids.push(layer_digest.clone());
+    let mut config = serde_json::to_value(stage.config.unwrap_or_default())
+        .map_err(|e| Error::Internal(format!("cannot read the stage image's config: {e}")))?;
+    let mut all_labels: serde_json::Map<String, serde_json::Value> = config
+        .get("Labels")
+        .and_then(|l| l.as_object())
+        .cloned()
+        .unwrap_or_default();
+    all_labels.extend(
+        labels
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
+    );
+    config["Labels"] = serde_json::Value::Object(all_labels);
+    let created = labels::rfc3339(request.responder.modified);
+    let image_config = serde_json::json!({
+        "architecture": stage.architecture.unwrap_or_else(|| "amd64".into()),
+        "os": stage.os.unwrap_or_else(|| "linux".into()),
+        "created": created,
+        "config": config,
+        "rootfs": { "type": "layers", "diff_ids": diff_ids },
+        "history": [{ "created": created, "created_by": "jot-build: the responder's code in /var/task" }],
+    });
+    let config_bytes = serde_json::to_vec(&image_config)
+        .map_err(|e| Error::Internal(format!("cannot write the image config: {e}")))?;
+    let image_id = format!("sha256:{}", hex(&Sha256::digest(&config_bytes)));
+    if let Some(existing) = inspect_image(docker, reference).await?
+        && existing.id.as_deref() == Some(image_id.as_str())
+    {
+        return Ok(image_id);
+    }
+    let layer_paths: Vec<String> = diff_ids
+        .iter()
+        .map(|d| format!("{}/layer.tar", d.trim_start_matches("sha256:")))
+        .collect();
+    let manifest = serde_json::json!([{
+        "Config": format!("{}.json", image_id.trim_start_matches("sha256:")),
+        "RepoTags": [reference],
+        "Layers": layer_paths,
+    }]);
+    let mut archive = tar::Builder::new(Vec::new());
+    append_file(
+        &mut archive,
+        &format!("{}.json", image_id.trim_start_matches("sha256:")),
+        &config_bytes,
+        0o644,
+        0,
+    )?;
+    append_file(
+        &mut archive,
+        layer_paths.last().expect("the code layer"),
+        &layer,
+        0o644,
+        0,
+    )?;
+    append_file(
+        &mut archive,
+        "manifest.json",
+        manifest.to_string().as_bytes(),
+        0o644,
+        0,
+    )?;
+    let archive = archive
+        .into_inner()
+        .map_err(|e| Error::io("creating the image archive", e))?;
+    let options = ImportImageOptionsBuilder::default().quiet(true).build();
+    let mut stream = docker.import_image(options, bollard::body_full(archive.into()), None);
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(|e| engine_error(&format!("loading {reference}"), e))?;
+        if let Some(error) = info.error_detail.and_then(|d| d.message).or(info.error) {
+            return Err(Error::Build(format!(
+                "{reference}: loading the code layer failed: {error}"
+            )));
+        }
+    }
+    Ok(image_id)
 }
 
 /// A build error with the last lines of the build log, which say why.
-fn build_failure(reference: &str, error: &str, log: &[String]) -> Error {
+fn build_failure(what: &str, error: &str, log: &[String]) -> Error {
     let tail: Vec<&str> = log.iter().rev().take(8).rev().map(String::as_str).collect();
     Error::Build(format!(
-        "{reference}: {}{}",
+        "{what}: {}{}",
         error.trim(),
         if tail.is_empty() {
             String::new()
@@ -348,13 +556,17 @@ mod tests {
     #[test]
     fn renders_runtime_before_code() {
         let dir = tempfile::tempdir().unwrap();
-        let dockerfile = render_dockerfile(&request(dir.path()));
+        let dockerfile = render_dockerfile(&request(dir.path()), &HashMap::new());
         assert!(dockerfile.starts_with("# Generated"));
         assert!(dockerfile.contains("FROM jot/julia:test"));
         assert!(dockerfile.contains("JOT_ARG_TYPE=\"Vector{Int}\""));
         let runtime = dockerfile.find("COPY runtime/").unwrap();
-        let code = dockerfile.find("COPY code/").unwrap();
-        assert!(runtime < code);
+        let responder = dockerfile.find("ENV JOT_RESPONDER_KIND").unwrap();
+        assert!(runtime < responder);
+        assert!(
+            !dockerfile.contains("COPY code/"),
+            "a script's code is a layer of its own"
+        );
         assert!(!dockerfile.contains("{{"));
     }
 
@@ -371,24 +583,22 @@ mod tests {
     }
 
     #[test]
-    fn context_holds_dockerfile_runtime_and_code() {
+    fn context_holds_dockerfile_and_runtime_and_the_layer_the_code() {
         let dir = tempfile::tempdir().unwrap();
-        let bytes = build_context(&request(dir.path())).unwrap();
-        let mut archive = tar::Archive::new(bytes.as_slice());
-        let paths: Vec<String> = archive
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
-            .collect();
+        let entries = |bytes: Vec<u8>| -> Vec<String> {
+            tar::Archive::new(bytes.as_slice())
+                .entries()
+                .unwrap()
+                .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
+                .collect()
+        };
+        let context = build_context(&request(dir.path()), &HashMap::new()).unwrap();
         assert_eq!(
-            paths,
-            [
-                "Dockerfile",
-                "runtime/bootstrap",
-                "runtime/runtime.jl",
-                "code/f.jl"
-            ]
+            entries(context),
+            ["Dockerfile", "runtime/bootstrap", "runtime/runtime.jl"]
         );
+        let layer = code_layer(&request(dir.path())).unwrap();
+        assert_eq!(entries(layer), ["var/", "var/task/", "var/task/f.jl"]);
     }
 
     #[test]

@@ -1,0 +1,12 @@
+complete -c jot-deploy -l role -d 'Execution role [default: jot-lambda-basic-execution, created once with only AWSLambdaBasicExecutionRole]' -r
+complete -c jot-deploy -l memory -d 'Memory in MB (128 to 10240)' -r
+complete -c jot-deploy -l timeout -d 'Timeout in seconds (1 to 900)' -r
+complete -c jot-deploy -l env -d 'Environment variable (NAME=VALUE, repeatable); given ones replace all the function\'s variables' -r
+complete -c jot-deploy -l architecture -d 'Instruction set of the image' -r -f -a "x86_64\t''
+arm64\t''"
+complete -c jot-deploy -l ephemeral-storage -d 'Size of /tmp in MB (512 to 10240)' -r
+complete -c jot-deploy -l description -d 'Description of the function (up to 256 characters)' -r
+complete -c jot-deploy -l alias -d 'Create this alias, or move it, to the published version' -r
+complete -c jot-deploy -l force -d 'Change a function (or use a role) that jot did not create'
+complete -c jot-deploy -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c jot-deploy -s V -l version -d 'Print version'
