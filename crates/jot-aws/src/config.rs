@@ -64,7 +64,7 @@ impl Aws {
         provider
             .provide_credentials()
             .await
-            .map_err(|e| AwsError::NoCredentials(crate::error::innermost(&e)))?;
+            .map_err(|e| AwsError::NoCredentials(e.to_string()))?;
         Ok(Aws { config })
     }
 

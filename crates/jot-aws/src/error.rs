@@ -3,7 +3,6 @@
 //! (bad input 5, Docker 6, AWS 8).
 
 use std::error::Error as StdError;
-use std::fmt::Debug;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::error::SdkError;
@@ -92,18 +91,21 @@ pub(crate) struct Context {
 impl Context {
     /// Turns an SDK error into ours: service errors keep AWS's code and message,
     /// transport failures say the endpoint did not answer.
-    pub(crate) fn sdk<E, R>(&self, operation: &str, error: SdkError<E, R>) -> AwsError
+    pub(crate) fn sdk<E>(&self, operation: &str, error: SdkError<E>) -> AwsError
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-        R: Debug + Send + Sync + 'static,
     {
         let operation = operation.to_string();
         match &error {
             SdkError::ServiceError(service) => {
                 let err = service.err();
+                let status = service.raw().status().as_u16();
                 AwsError::Service {
                     operation,
-                    code: err.code().unwrap_or("UnknownError").to_string(),
+                    code: match err.code() {
+                        Some(code) => code.to_string(),
+                        None => format!("HTTP {status} from {}", self.endpoint),
+                    },
                     message: err
                         .message()
                         .map(|m| m.lines().next().unwrap_or_default().to_string())
