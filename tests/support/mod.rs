@@ -2,6 +2,8 @@
 //! (built by `cargo build` into the same target directory) against the real
 //! Docker engine, real Julia images and, for the AWS tests, MiniStack.
 
+pub mod aws;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,359 @@
+//! Bad input and faults of jot-push, jot-deploy and remote jot-invoke, each
+//! with a clear one-line error, its documented exit code, and nothing
+//! half-done: no credentials or region, a dead endpoint, names and limits AWS
+//! would refuse (checked before any call), resources jot did not create, and
+//! a push interrupted half-way.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jot_tests::aws::{self, aws_env, isolate};
+use jot_tests::*;
+use serde_json::{Value, json as j};
+
+const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+/// A remote_image descriptor (no image behind it: Lambda emulators do not check).
+fn remote_descriptor(name: &str) -> String {
+    j!({
+        "jot": 1, "kind": "remote_image", "name": name,
+        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
+                      "arg_type": "Vector{Int}", "tree_hash": "00"},
+        "remote_image": {
+            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
+            "tag": "t1", "digest": DIGEST
+        }
+    })
+    .to_string()
+}
+
+fn local_descriptor(name: &str) -> String {
+    j!({
+        "jot": 1, "kind": "local_image", "name": name,
+        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
+                      "arg_type": "Any", "tree_hash": "00"},
+        "local_image": {"image": format!("{name}:t1"), "id": "sha256:00"}
+    })
+    .to_string()
+}
+
+/// Runs `tool` with the given environment (AWS settings cleared first).
+fn run_tool(tool: &str, env: &[(&str, &str)], args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut command = jot(tool);
+    isolate(&mut command);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn jot tool");
+    // A tool that refuses its flags exits before reading stdin: ignore EPIPE.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    outcome(&child.wait_with_output().expect("wait for jot tool"))
+}
+
+/// A Julia script whose image has a large layer of its own (random bytes in
+/// a comment), so pushing it takes long enough to be interrupted.
+fn bulky_script(function: &str, megabytes: usize) -> Script {
+    let mut state: u64 = std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    let mut filler = String::with_capacity(megabytes << 20);
+    while filler.len() < megabytes << 20 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        filler.push_str(&format!("{state:016x}"));
+        if filler.len() % 4096 < 16 {
+            filler.push_str("\n# ");
+        }
+    }
+    script(
+        &format!("{function}.jl"),
+        &format!("{function}(x) = x\n# {filler}\n"),
+    )
+}
+
+fn assert_one_line(stderr: &str) {
+    assert_eq!(stderr.lines().count(), 1, "expected one line: {stderr}");
+}
+
+const CREDENTIALS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "test"),
+    ("AWS_SECRET_ACCESS_KEY", "test"),
+];
+
+#[test]
+fn no_credentials_or_no_region_say_how_to_set_them() {
+    let descriptor = remote_descriptor("no-credentials");
+    let (code, _, stderr) = run_tool(
+        "jot-deploy",
+        &[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", aws::ENDPOINT),
+        ],
+        &[],
+        &descriptor,
+    );
+    assert_eq!(code, 8, "{stderr}");
+    assert_one_line(&stderr);
+    assert!(
+        stderr.contains("no AWS credentials") && stderr.contains("AWS_ACCESS_KEY_ID"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run_tool(
+        "jot-invoke",
+        &[
+            CREDENTIALS[0],
+            CREDENTIALS[1],
+            ("AWS_ENDPOINT_URL", aws::ENDPOINT),
+        ],
+        &["--function-name", "anything"],
+        "",
+    );
+    assert_eq!(code, 8, "{stderr}");
+    assert_one_line(&stderr);
+    assert!(
+        stderr.contains("no AWS region") && stderr.contains("AWS_REGION"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_dead_endpoint_fails_fast_with_one_line() {
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", aws::DEAD_ENDPOINT),
+    ];
+    for (tool, args, stdin) in [
+        ("jot-deploy", vec![], remote_descriptor("dead-endpoint")),
+        (
+            "jot-invoke",
+            vec!["--function-name", "dead-endpoint"],
+            String::new(),
+        ),
+    ] {
+        let started = Instant::now();
+        let (code, _, stderr) = run_tool(tool, &env, &args, &stdin);
+        assert_eq!(code, 8, "{tool}: {stderr}");
+        assert_one_line(&stderr);
+        assert!(
+            stderr.contains("127.0.0.1:1") && stderr.contains("attempts"),
+            "{tool}: {stderr}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{tool} took {:?} to give up",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn names_and_limits_are_refused_before_any_aws_call() {
+    // A dead endpoint proves no call was made: a call would exit 8, not 5.
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", aws::DEAD_ENDPOINT),
+    ];
+    // Repository names ECR would reject.
+    for bad in ["Upper-Case", "a___b", "-lead"] {
+        let (code, _, stderr) = run_tool("jot-push", &env, &[], &local_descriptor(bad));
+        assert_eq!(code, 5, "{bad}: {stderr}");
+        assert!(
+            stderr.contains("line 1") && stderr.contains("name"),
+            "{stderr}"
+        );
+    }
+    let (code, _, stderr) = run_tool(
+        "jot-push",
+        &env,
+        &["--registry", "http://127.0.0.1:4566"],
+        &local_descriptor("fine-name"),
+    );
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("--registry"), "{stderr}");
+
+    let descriptor = remote_descriptor("limits");
+    for (args, says) in [
+        (vec!["--memory", "64"], "128 to 10240 MB"),
+        (vec!["--memory", "20000"], "128 to 10240 MB"),
+        (vec!["--timeout", "0"], "1 to 900 seconds"),
+        (vec!["--timeout", "901"], "1 to 900 seconds"),
+        (vec!["--ephemeral-storage", "100"], "512 to 10240 MB"),
+        (vec!["--env", "AWS_REGION=eu-west-1"], "reserved"),
+        (vec!["--env", "NOVALUE"], "NAME=VALUE"),
+        (vec!["--alias", "42"], "--alias"),
+        (vec!["--role", "my-role"], "--role"),
+    ] {
+        let (code, _, stderr) = run_tool("jot-deploy", &env, &args, &descriptor);
+        assert_eq!(code, 5, "{args:?}: {stderr}");
+        assert_one_line(&stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let big = format!("BIG={}", "x".repeat(5000));
+    let (code, _, stderr) = run_tool("jot-deploy", &env, &["--env", &big], &descriptor);
+    assert_eq!(code, 5, "{stderr}");
+    let bad_digest = descriptor.replace(DIGEST, "sha256:nothex");
+    let (code, _, stderr) = run_tool("jot-deploy", &env, &[], &bad_digest);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("digest"), "{stderr}");
+    let (code, _, stderr) = run_tool(
+        "jot-invoke",
+        &env,
+        &["--function-name", "f", "--qualifier", "no:colons"],
+        "",
+    );
+    assert_eq!(code, 5, "{stderr}");
+}
+
+#[test]
+fn a_function_jot_did_not_create_is_refused_without_force() {
+    aws::require_ministack();
+    let name = aws::unique("foreign");
+    let foreign_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/someone-else:v1";
+    let (status, created) = aws::lambda(
+        "POST",
+        "/2015-03-31/functions",
+        Some(j!({
+            "FunctionName": name,
+            "PackageType": "Image",
+            "Code": {"ImageUri": foreign_image},
+            "Role": "arn:aws:iam::123456789012:role/someone-elses-role",
+        })),
+    );
+    assert!(
+        status == 200 || status == 201,
+        "CreateFunction: {status} {created}"
+    );
+
+    let descriptor = remote_descriptor(&name);
+    let output = run_with_stdin(aws_env(&mut jot("jot-deploy")), descriptor.as_bytes());
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_one_line(&stderr);
+    assert!(
+        stderr.contains("not created by jot") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    let untouched = aws::get_function(&name, None);
+    assert_eq!(untouched["Code"]["ImageUri"], foreign_image);
+    assert!(untouched["Tags"].get("dev.jot.name").is_none());
+
+    let output = run_with_stdin(
+        aws_env(&mut jot("jot-deploy")).arg("--force"),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json(&stdout)["function"]["image_digest"], DIGEST);
+    let taken = aws::get_function(&name, None);
+    assert!(
+        taken["Code"]["ImageUri"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("@{DIGEST}")),
+        "{taken}"
+    );
+}
+
+#[test]
+fn a_push_into_a_repository_jot_did_not_create_is_refused() {
+    aws::require_ministack();
+    let name = aws::unique("foreign-repo");
+    aws::ecr("CreateRepository", j!({"repositoryName": name}));
+    let built = build(
+        &script("foreign_repo.jl", "foreign_repo(x) = x\n").path,
+        &["--name", &name],
+    );
+    let output = run_with_stdin(aws_env(&mut jot("jot-push")), built.as_bytes());
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("not created by jot"), "{stderr}");
+    let images = aws::ecr("DescribeImages", j!({"repositoryName": name}));
+    assert_eq!(
+        images["imageDetails"],
+        Value::Array(vec![]),
+        "nothing was pushed"
+    );
+}
+
+#[test]
+fn an_interrupted_push_is_completed_by_running_it_again() {
+    aws::require_ministack();
+    let name = aws::unique("interrupted");
+    let built = build(&bulky_script("interrupted", 48).path, &["--name", &name]);
+    // Kill jot-push as soon as it starts sending layers.
+    let mut command = jot("jot-push");
+    aws_env(&mut command);
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start jot-push");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(built.as_bytes())
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        seen.push_str(&line);
+        if line.contains(": pushing ") {
+            break;
+        }
+    }
+    assert!(
+        seen.contains(": pushing "),
+        "jot-push never started pushing: {seen}"
+    );
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(
+        !status.success() && stdout.is_empty(),
+        "the killed push printed a descriptor: {stdout}"
+    );
+    let tag = json(&built)["local_image"]["image"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        aws::ecr_digests(&name, &tag).is_empty(),
+        "the push was not interrupted: ECR already lists {name}:{tag}"
+    );
+
+    // Running it again completes the push; ECR lists the engine's digest.
+    let output = run_with_stdin(aws_env(&mut jot("jot-push")), built.as_bytes());
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let remote = json(&stdout);
+    let digest = remote["remote_image"]["digest"].as_str().unwrap();
+    let tag = remote["remote_image"]["tag"].as_str().unwrap();
+    assert_eq!(aws::ecr_digests(&name, tag), vec![digest.to_string()]);
+    let image = remote["local_image"]["image"].as_str().unwrap();
+    assert!(aws::repo_digests(image).contains(&format!("{}/{name}@{digest}", aws::HOST)));
+}
