@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `make bench` (AWS part), against MiniStack on 127.0.0.1:4566 and the real
+# Docker engine, wall times (median of N runs) and ratios:
+#   push     an unchanged image (fast path: the repository already holds its
+#            digest)  vs  a first push (a new repository, then the push)
+#   deploy   an unchanged image (nothing to update, nothing published)
+#            vs  a changed one (update code, wait, publish a version, move alias)
+# Uses hyperfine when installed, else a bash loop timed with date +%s%N.
+#   env: JOT_BENCH_BIN   directory of the jot executables (default: target/release
+#                        when it has jot-push, else target/debug)
+#        JOT_BENCH_RUNS  runs per figure (default 5)
+set -euo pipefail
+JOT_SCRIPT_NAME=bench-aws.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ -z "${JOT_BENCH_BIN:-}" ]; then
+  if [ -x target/release/jot-push ]; then JOT_BENCH_BIN=target/release; else JOT_BENCH_BIN=target/debug; fi
+fi
+bin=$(cd "$JOT_BENCH_BIN" && pwd)
+runs=${JOT_BENCH_RUNS:-5}
+for tool in jot-build jot-push jot-deploy; do
+  [ -x "$bin/$tool" ] || die "$bin/$tool is missing: run cargo build first"
+done
+bash scripts/ensure-ministack.sh
+
+export JOT_BASE_IMAGE=${JOT_BASE_IMAGE:-jot/julia:1.5.3-bullseye}
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL=http://127.0.0.1:4566 JOT_REGISTRY=127.0.0.1:4566
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+name=bench-aws-$$-$(date +%s)
+printf 'increment_vector(v::Vector{Int}) = v .+ 1\n' >"$work/v1.jl"
+printf 'increment_vector(v::Vector{Int}) = v .+ 2\n' >"$work/v2.jl"
+"$bin/jot-build" "$work/v1.jl" --function increment_vector --name "$name" --arg-type 'Vector{Int}' >"$work/local1.json"
+"$bin/jot-build" "$work/v2.jl" --function increment_vector --name "$name" --arg-type 'Vector{Int}' >"$work/local2.json"
+"$bin/jot-push" <"$work/local1.json" >"$work/remote1.json" 2>/dev/null
+"$bin/jot-push" <"$work/local2.json" >"$work/remote2.json" 2>/dev/null
+"$bin/jot-deploy" --alias live <"$work/remote2.json" >/dev/null 2>&1
+log "function $name, $runs runs per figure, binaries from $bin"
+
+# The commands measured. A first push gets a repository name never used
+# before (a counter in a file), so every run creates a repository and pushes.
+echo 0 >"$work/n"
+cat >"$work/first-push.sh" <<EOF
+n=\$(( \$(cat "$work/n") + 1 )); echo "\$n" >"$work/n"
+sed "s/\"name\":\"$name\"/\"name\":\"$name-first-\$n\"/" "$work/local1.json" | "$bin/jot-push"
+EOF
+cat >"$work/fast-push.sh" <<EOF
+"$bin/jot-push" <"$work/local1.json"
+EOF
+# A changed deploy alternates between the two images, so each run updates code.
+cat >"$work/changed-deploy.sh" <<EOF
+n=\$(( \$(cat "$work/n") + 1 )); echo "\$n" >"$work/n"
+"$bin/jot-deploy" --alias live <"$work/remote\$(( n % 2 + 1 )).json"
+EOF
+cat >"$work/unchanged-deploy.sh" <<EOF
+"$bin/jot-deploy" --alias live <"$work/remote2.json"
+EOF
+
+now_ns() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# measure SCRIPT: median wall milliseconds over $runs runs
+measure() {
+  if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine --runs "$runs" --warmup 0 --export-json "$work/h.json" --output null \
+      "bash $1" >/dev/null 2>&1
+    python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"]*1000, 1))' "$work/h.json"
+  else
+    for _ in $(seq "$runs"); do
+      t0=$(now_ns); bash "$1" >/dev/null 2>&1; echo $(( ($(now_ns) - t0) / 1000000 ))
+    done | median
+  fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
+
+first_push=$(measure "$work/first-push.sh")
+fast_push=$(measure "$work/fast-push.sh")
+echo 0 >"$work/n"
+changed_deploy=$(measure "$work/changed-deploy.sh")
+"$bin/jot-deploy" --alias live <"$work/remote2.json" >/dev/null 2>&1
+unchanged_deploy=$(measure "$work/unchanged-deploy.sh")
+
+tool=$(command -v hyperfine >/dev/null 2>&1 && echo hyperfine || echo "bash loop")
+echo "AWS (MiniStack), median of $runs runs ($tool):"
+printf '  push   first (new repository)  %8s ms\n' "$first_push"
+printf '  push   unchanged (fast path)   %8s ms   %s faster\n' "$fast_push" "$(ratio "$first_push" "$fast_push")"
+printf '  deploy changed image           %8s ms\n' "$changed_deploy"
+printf '  deploy unchanged image         %8s ms   %s faster\n' "$unchanged_deploy" "$(ratio "$changed_deploy" "$unchanged_deploy")"
