@@ -146,8 +146,8 @@ impl Responder {
             }],
             registry_dependencies: Vec::new(),
             modified,
-        })
-        .map(Self::with_tree_hash)
+        }
+        .with_tree_hash())
     }
 
     fn load_package(dir: &Path, function: Option<&str>) -> Result<Self> {
