@@ -77,6 +77,52 @@ mod tests {
         assert!(!is_transient_conflict(None));
     }
 
+    use aws_sdk_lambda::config::http::HttpResponse;
+    use aws_sdk_lambda::error::ErrorMetadata;
+    use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
+    use aws_sdk_lambda::primitives::SdkBody;
+
+    /// The error Lambda's SDK produces for a 409 (or another code).
+    fn answer(status: u16, code: &str) -> SdkError<UpdateFunctionCodeError, HttpResponse> {
+        let error = UpdateFunctionCodeError::generic(ErrorMetadata::builder().code(code).build());
+        let response = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(error, response)
+    }
+
+    #[tokio::test]
+    async fn conflicts_are_retried_then_succeed() {
+        let mut calls = 0;
+        let started = std::time::Instant::now();
+        let result = on_conflict("test", || {
+            calls += 1;
+            let outcome = if calls <= 2 {
+                Err(answer(409, "ResourceConflictException"))
+            } else {
+                Ok(calls)
+            };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3);
+        // 0.5 s then 1 s of backoff.
+        assert!(started.elapsed() >= Duration::from_millis(1500));
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried() {
+        let mut calls = 0;
+        let result: Result<(), _> = on_conflict("test", || {
+            calls += 1;
+            async { Err(answer(400, "InvalidParameterValueException")) }
+        })
+        .await;
+        assert_eq!(calls, 1);
+        assert_eq!(
+            crate::error::error_code(&result.unwrap_err()),
+            Some("InvalidParameterValueException")
+        );
+    }
+
     #[test]
     fn backoff_grows_and_is_bounded() {
         let waits: Vec<Duration> = (0..).map_while(conflict_backoff).collect();
