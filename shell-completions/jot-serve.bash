@@ -23,7 +23,7 @@ _jot__serve() {
 
     case "${cmd}" in
         jot__serve)
-            opts="-h -V --bind --port --max-concurrency --timeout --memory --env --help --version"
+            opts="-h -V --bind --port --max-concurrency --timeout --memory --function-error-status --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,10 @@ _jot__serve() {
                     return 0
                     ;;
                 --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --function-error-status)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

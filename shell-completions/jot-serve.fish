@@ -3,6 +3,7 @@ complete -c jot-serve -l port -d 'Port to listen on (0 picks a free one)' -r
 complete -c jot-serve -l max-concurrency -d 'Sandboxes each function may run at once' -r
 complete -c jot-serve -l timeout -d 'Seconds an invocation may run' -r
 complete -c jot-serve -l memory -d 'Memory of each sandbox in MB' -r
+complete -c jot-serve -l function-error-status -d 'HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda answers, or e.g. 500 for proxies that look only at the status (MiniStack)' -r
 complete -c jot-serve -l env -d 'Environment variable for the functions (NAME=VALUE, repeatable)' -r
 complete -c jot-serve -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c jot-serve -s V -l version -d 'Print version'

@@ -12,8 +12,7 @@ use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
 use serde_json::Value;
 
-const V1: &str =
-    "function increment_vector(v::Vector{Int})\n    isempty(v) && sleep(30)\n    v .+ 1\nend\n";
+const V1: &str = "function increment_vector(v::Vector{Int})\n    isempty(v) && sleep(30)\n    any(<(0), v) && throw(DomainError(v, \"negative entries\"))\n    v .+ 1\nend\n";
 const V2: &str =
     "function increment_vector(v::Vector{Int})\n    isempty(v) && sleep(30)\n    v .+ 2\nend\n";
 
@@ -26,7 +25,15 @@ struct Serve {
 impl Serve {
     fn start(descriptor: &str) -> Serve {
         let mut child = jot("jot-serve")
-            .args(["--port", "0", "--timeout", "10"])
+            // MiniStack's proxy sees function errors only by a non-2xx status.
+            .args([
+                "--port",
+                "0",
+                "--timeout",
+                "10",
+                "--function-error-status",
+                "500",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -195,6 +202,10 @@ fn build_push_deploy_invoke_redeploy() {
     assert!(stderr.contains("\"first_response_ms\""), "{stderr}");
     let (code, stdout, stderr) = invoke(&function_line, &["--payload", "[1]", "--expect", "[5]"]);
     assert_eq!(code, 4, "--expect mismatch must exit 4: {stdout} {stderr}");
+    // A Julia exception is a function error → exit 3 with the error JSON.
+    let (code, stdout, stderr) = invoke(&function_line, &["--payload", "[-1]"]);
+    assert_eq!(code, 3, "a function error must exit 3: {stdout} {stderr}");
+    assert!(stdout.contains("negative entries"), "{stdout}");
 
     // Unchanged deploy: nothing published.
     let same = deploy(&remote_v1, &["--alias", "live"]);

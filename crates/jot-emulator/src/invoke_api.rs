@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+pub use hyper::StatusCode;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response};
 use tokio::net::TcpListener;
 
 use crate::pool::FunctionPool;
@@ -22,11 +23,21 @@ type Reply = Response<Full<Bytes>>;
 /// Functions served by name.
 pub struct InvokeApi {
     functions: HashMap<String, Arc<FunctionPool>>,
+    function_error_status: StatusCode,
 }
 
 impl InvokeApi {
-    pub fn new(functions: HashMap<String, Arc<FunctionPool>>) -> Arc<Self> {
-        Arc::new(InvokeApi { functions })
+    /// `function_error_status` is the HTTP status of a function error: 200 as
+    /// Lambda answers (with `X-Amz-Function-Error`), or another for proxies
+    /// that only see the status (MiniStack's `MINISTACK_LAMBDA_PROXY_URL`).
+    pub fn new(
+        functions: HashMap<String, Arc<FunctionPool>>,
+        function_error_status: StatusCode,
+    ) -> Arc<Self> {
+        Arc::new(InvokeApi {
+            functions,
+            function_error_status,
+        })
     }
 
     /// Serves on `listener` until the task is dropped.
@@ -123,7 +134,12 @@ impl InvokeApi {
                     Outcome::Response(body) => (body, false),
                     Outcome::FunctionError { body, .. } => (body, true),
                 };
-                let mut response = reply(StatusCode::OK, body);
+                let status = if error {
+                    self.function_error_status
+                } else {
+                    StatusCode::OK
+                };
+                let mut response = reply(status, body);
                 let headers = response.headers_mut();
                 headers.insert(
                     "x-amz-executed-version",

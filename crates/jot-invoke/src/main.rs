@@ -85,9 +85,10 @@ async fn invoke(args: Args) -> Result<()> {
                 config.environment = environment.clone();
                 invoke_local(config, &plan, &args).await
             }
-            Target::Remote { name } => {
+            Target::Remote { name, qualifier } => {
                 let options = jot_aws::invoke::RemoteOptions {
-                    qualifier: args.qualifier.clone(),
+                    // --qualifier wins over the alias or version the descriptor names.
+                    qualifier: args.qualifier.clone().or(qualifier),
                     timeout: Duration::from_secs(args.timeout.into()),
                     logs: args.logs,
                     json: args.json,
@@ -111,8 +112,15 @@ async fn invoke(args: Args) -> Result<()> {
 }
 
 enum Target {
-    Local { name: String, image: String },
-    Remote { name: String },
+    Local {
+        name: String,
+        image: String,
+    },
+    /// A Lambda function, at the alias or version its descriptor names.
+    Remote {
+        name: String,
+        qualifier: Option<String>,
+    },
 }
 
 /// The functions to invoke, from flags or descriptors on stdin.
@@ -125,7 +133,10 @@ fn targets(args: &Args) -> Result<Vec<Target>> {
         }]);
     }
     if let Some(name) = &args.function_name {
-        return Ok(vec![Target::Remote { name: name.clone() }]);
+        return Ok(vec![Target::Remote {
+            name: name.clone(),
+            qualifier: None,
+        }]);
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -153,12 +164,11 @@ fn target_of(descriptor: &Descriptor, local: bool) -> Result<Target> {
             image,
         })
     } else {
-        let name = descriptor
-            .function
-            .as_ref()
-            .map(|f| f.name.clone())
-            .unwrap_or_else(|| descriptor.name.clone());
-        Ok(Target::Remote { name })
+        let function = descriptor.function.as_ref();
+        Ok(Target::Remote {
+            name: function.map_or_else(|| descriptor.name.clone(), |f| f.name.clone()),
+            qualifier: function.and_then(|f| f.alias.clone().or_else(|| f.version.clone())),
+        })
     }
 }
 

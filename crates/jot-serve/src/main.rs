@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::Parser;
 use jot_core::{Error, Result, descriptor, limits, output};
 use jot_emulator::InstanceConfig;
-use jot_emulator::invoke_api::InvokeApi;
+use jot_emulator::invoke_api::{InvokeApi, StatusCode};
 use jot_emulator::pool::FunctionPool;
 
 /// Serve jot functions locally behind the AWS Lambda Invoke API.
@@ -37,6 +37,10 @@ struct Args {
     /// Memory of each sandbox in MB
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     memory: u32,
+    /// HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda
+    /// answers, or e.g. 500 for proxies that look only at the status (MiniStack)
+    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
+    function_error_status: u16,
     /// Environment variable for the functions (NAME=VALUE, repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
@@ -87,7 +91,9 @@ async fn serve(args: Args) -> Result<()> {
             "serving {name} at {endpoint}/2015-03-31/functions/{name}/invocations"
         ));
     }
-    let api = InvokeApi::new(functions);
+    let status = StatusCode::from_u16(args.function_error_status)
+        .map_err(|e| Error::Usage(format!("--function-error-status: {e}")))?;
+    let api = InvokeApi::new(functions, status);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
     tokio::select! {
