@@ -42,23 +42,9 @@ fn increment_vector_answers_like_lambda() {
     assert_eq!(value, serde_json::json!([2, 3, 4]));
 }
 
-#[test]
-fn scalars_convert_both_ways() {
-    let code = r#"
-double_it(x::Int) = 2x
-halve(x::Float64) = x / 2
-shout(s::String) = uppercase(s) * "!"
-negate(b::Bool) = !b
-nothing_back(x) = nothing
-"#;
-    let script = script("scalars.jl", code);
-    for (function, arg_type, payload, expected) in [
-        ("double_it", "Int", "21", serde_json::json!(42)),
-        ("halve", "Float64", "3", serde_json::json!(1.5)),
-        ("shout", "String", "\"héllo\"", serde_json::json!("HÉLLO!")),
-        ("negate", "Bool", "true", serde_json::json!(false)),
-        ("nothing_back", "Any", "{}", serde_json::Value::Null),
-    ] {
+/// Builds each (function, arg type) of `script` and checks its answer to a payload.
+fn assert_answers(script: &Script, cases: &[(&str, &str, &str, serde_json::Value)]) {
+    for (function, arg_type, payload, expected) in cases {
         let descriptor = build(
             &script.path,
             &["--function", function, "--arg-type", arg_type],
@@ -69,8 +55,28 @@ nothing_back(x) = nothing
         );
         let (code, stdout, stderr) = outcome(&output);
         assert_eq!(code, 0, "{function}: {stderr}");
-        assert_eq!(json(&stdout), expected, "{function}");
+        assert_eq!(&json(&stdout), expected, "{function}");
     }
+}
+
+#[test]
+fn scalars_convert_both_ways() {
+    let code = r#"
+double_it(x::Int) = 2x
+halve(x::Float64) = x / 2
+shout(s::String) = uppercase(s) * "!"
+negate(b::Bool) = !b
+nothing_back(x) = nothing
+"#;
+    let script = script("scalars.jl", code);
+    let cases = [
+        ("double_it", "Int", "21", serde_json::json!(42)),
+        ("halve", "Float64", "3", serde_json::json!(1.5)),
+        ("shout", "String", "\"héllo\"", serde_json::json!("HÉLLO!")),
+        ("negate", "Bool", "true", serde_json::json!(false)),
+        ("nothing_back", "Any", "{}", serde_json::Value::Null),
+    ];
+    assert_answers(&script, &cases);
 }
 
 #[test]
@@ -90,7 +96,7 @@ describe(p::NamedTuple{(:name, :age), Tuple{String, Int}}) = (greeting = "hi " *
 flip(s::Segment) = Segment(s.to, s.from, reverse(s.label))
 "#;
     let script = script("shapes.jl", code);
-    for (function, arg_type, payload, expected) in [
+    let cases = [
         (
             "total",
             "Dict{String,Int}",
@@ -109,19 +115,8 @@ flip(s::Segment) = Segment(s.to, s.from, reverse(s.label))
             r#"{"from":{"x":0,"y":1.5},"to":{"x":2,"y":3},"label":"ab"}"#,
             serde_json::json!({"from": {"x": 2.0, "y": 3.0}, "to": {"x": 0.0, "y": 1.5}, "label": "ba"}),
         ),
-    ] {
-        let descriptor = build(
-            &script.path,
-            &["--function", function, "--arg-type", arg_type],
-        );
-        let output = run_with_stdin(
-            jot("jot-invoke").args(["--payload", payload]),
-            descriptor.as_bytes(),
-        );
-        let (code, stdout, stderr) = outcome(&output);
-        assert_eq!(code, 0, "{function}: {stderr}");
-        assert_eq!(json(&stdout), expected, "{function}");
-    }
+    ];
+    assert_answers(&script, &cases);
 }
 
 #[test]
@@ -289,4 +284,21 @@ fn the_front_command_runs_plugins_from_path() {
     let (code, _, stderr) = outcome(&run(jot("jot").arg("no-such-plugin")));
     assert_eq!(code, 2);
     assert!(stderr.contains("no jot-no-such-plugin"), "{stderr}");
+}
+
+#[test]
+fn logs_show_what_the_function_printed() {
+    let code = "shout_log(s::String) = (println(\"got \", s); println(stderr, \"warn \", s); s)\n";
+    let (code, stdout, stderr) = build_and_invoke(
+        "shout_log.jl",
+        code,
+        &["--arg-type", "String"],
+        &["--payload", "\"ping\"", "--logs"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "\"ping\"", "logs stay off stdout");
+    assert!(
+        stderr.contains("got ping") && stderr.contains("warn ping"),
+        "{stderr}"
+    );
 }

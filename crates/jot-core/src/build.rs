@@ -79,19 +79,32 @@ pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Resu
     let inspect = inspect_image(docker, base)
         .await?
         .ok_or_else(|| Error::Build(format!("base image {base} vanished from the engine")))?;
-    if let Some(age) = inspect
+    if let Some(note) = inspect
         .created
         .as_deref()
-        .and_then(|c| humantime::parse_rfc3339_weak(c.split('.').next().unwrap_or(c)).ok())
-        .and_then(|created| SystemTime::now().duration_since(created).ok())
-        && age > BASE_IMAGE_MAX_AGE
+        .and_then(|created| stale_base_note(base, created, SystemTime::now()))
     {
-        output::note(format!(
-            "note: base image {base} is {} days old; rebuild with --pull to get its patches",
-            age.as_secs() / 86_400
-        ));
+        output::note(note);
     }
     Ok(inspect.id.unwrap_or_default())
+}
+
+/// The note for a base image created more than [`BASE_IMAGE_MAX_AGE`] before `now`.
+fn stale_base_note(base: &str, created: &str, now: SystemTime) -> Option<String> {
+    // The engine gives RFC 3339 with nanoseconds; seconds are enough.
+    let seconds = created
+        .split('.')
+        .next()
+        .unwrap_or(created)
+        .trim_end_matches('Z');
+    let created = humantime::parse_rfc3339_weak(seconds).ok()?;
+    let age = now.duration_since(created).ok()?;
+    (age > BASE_IMAGE_MAX_AGE).then(|| {
+        format!(
+            "note: base image {base} is {} days old; rebuild with --pull to get its patches",
+            age.as_secs() / 86_400
+        )
+    })
 }
 
 async fn pull_image(docker: &Docker, image: &str) -> Result<()> {
@@ -599,6 +612,18 @@ mod tests {
         );
         let layer = code_layer(&request(dir.path())).unwrap();
         assert_eq!(entries(layer), ["var/", "var/task/", "var/task/f.jl"]);
+    }
+
+    #[test]
+    fn notes_stale_base_images() {
+        let now = humantime::parse_rfc3339("2026-11-23T00:00:00Z").unwrap();
+        let note = stale_base_note("julia:1.12", "2026-09-01T10:20:30.123456789Z", now).unwrap();
+        assert_eq!(
+            note,
+            "note: base image julia:1.12 is 82 days old; rebuild with --pull to get its patches"
+        );
+        assert!(stale_base_note("julia:1.12", "2026-11-20T00:00:00Z", now).is_none());
+        assert!(stale_base_note("julia:1.12", "garbage", now).is_none());
     }
 
     #[test]

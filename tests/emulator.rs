@@ -1,0 +1,80 @@
+//! The emulator library itself, against the real engine and real Julia:
+//! events no SDK would send, and concurrent sandboxes.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use jot_emulator::pool::FunctionPool;
+use jot_emulator::{Instance, InstanceConfig, Outcome};
+use jot_tests::*;
+
+fn image_of(file: &str, code: &str, args: &[&str]) -> (Script, String) {
+    let script = script(file, code);
+    let descriptor = json(build(&script.path, args).trim());
+    let image = descriptor["local_image"]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (script, image)
+}
+
+#[tokio::test]
+async fn an_event_that_is_not_json_is_a_function_error_and_the_runtime_goes_on() {
+    let (_script, image) = image_of("echo_back.jl", "echo_back(x) = x\n", &[]);
+    let docker = jot_core::docker::connect().await.unwrap();
+    let instance = Instance::start(&docker, InstanceConfig::new(&image, "echo-back"))
+        .await
+        .unwrap();
+    let bad = instance
+        .invoke(Bytes::from_static(b"{not json"))
+        .await
+        .unwrap();
+    let Outcome::FunctionError { body, .. } = &bad.outcome else {
+        panic!("expected a function error, got {:?}", bad.outcome);
+    };
+    let error = json(std::str::from_utf8(body).unwrap());
+    assert!(
+        !error["errorMessage"].as_str().unwrap().is_empty(),
+        "{error}"
+    );
+    assert!(!error["errorType"].as_str().unwrap().is_empty(), "{error}");
+    let good = instance
+        .invoke(Bytes::from_static(b"{\"a\":[1,2]}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        good.outcome,
+        Outcome::Response(Bytes::from_static(b"{\"a\":[1,2]}"))
+    );
+    assert!(!good.cold && bad.cold);
+    instance.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_invocations_get_their_own_sandboxes_and_warm_ones_are_reused() {
+    let code =
+        "sandbox_name(seconds::Int) = (sleep(seconds); ENV[\"AWS_LAMBDA_LOG_STREAM_NAME\"])\n";
+    let (_script, image) = image_of("sandbox_name.jl", code, &["--arg-type", "Int"]);
+    let docker = jot_core::docker::connect().await.unwrap();
+    let pool = FunctionPool::new(&docker, InstanceConfig::new(&image, "sandbox-name"), 3);
+    let (a, b, c) = tokio::join!(
+        pool.invoke(Bytes::from_static(b"2")),
+        pool.invoke(Bytes::from_static(b"2")),
+        pool.invoke(Bytes::from_static(b"2")),
+    );
+    let names: HashSet<Bytes> = [a, b, c]
+        .into_iter()
+        .map(|r| match r.unwrap().outcome {
+            Outcome::Response(body) => body,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names.len(), 3, "three sandboxes ran at once: {names:?}");
+    let again = pool.invoke(Bytes::from_static(b"0")).await.unwrap();
+    assert!(!again.cold, "a warm sandbox was reused");
+    let Outcome::Response(name) = again.outcome else {
+        panic!()
+    };
+    assert!(names.contains(&name));
+    pool.shutdown().await;
+}
