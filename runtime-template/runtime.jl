@@ -701,6 +701,8 @@ Response() = Response(0, Dict{String,String}(), UInt8[], true)
 
 header(r::Response, name::String) = get(r.headers, name, "")
 
+const EMPTY = UInt8[]
+
 mutable struct Conn
     host::String
     port::Int
@@ -736,16 +738,10 @@ function disconnect!(c::Conn)
     return nothing
 end
 
-"""
-    request!(c, method, path, body, errortype) -> Response
-
-Send one request (a single socket write) and read the response into `c.resp`.
-`body` is ignored for GET; `errortype` ("" for none) becomes the
-Lambda-Runtime-Function-Error-Type header. Retries once on a fresh connection if a
-reused one turns out to be closed.
-"""
-function request!(c::Conn, method::String, path::String, body::Vector{UInt8},
-                  errortype::String)
+# The whole request, head and body, as one buffer. `body` is ignored for GET;
+# `errortype` ("" for none) becomes the Lambda-Runtime-Function-Error-Type header.
+function build_request(c::Conn, method::String, path::String, body::Vector{UInt8},
+                       errortype::String)
     buf = c.reqbuf
     write(buf, method, " ", path, " HTTP/1.1\r\nHost: ", c.hostheader,
           "\r\nUser-Agent: jot-julia-runtime/1\r\n")
@@ -757,7 +753,21 @@ function request!(c::Conn, method::String, path::String, body::Vector{UInt8},
     else
         write(buf, "\r\n")
     end
-    data = take!(buf)
+    return take!(buf)
+end
+
+"""
+    request!(c, method, path, body, errortype) -> Response
+
+Send one request (a single socket write) and read the response into `c.resp`.
+A kept-alive connection the server has closed meanwhile fails in one of several
+ways (EOF, reset, "stream is closed"); the request is then sent once more on a
+fresh connection.
+"""
+function request!(c::Conn, method::String, path::String, body::Vector{UInt8},
+                  errortype::String)
+    data = build_request(c, method, path, body, errortype)
+    c.sock === nothing || isopen(c.sock::TCPSocket) || disconnect!(c)
     for attempt in 1:2
         reused = c.sock !== nothing
         sock = reused ? c.sock::TCPSocket : connect!(c)
@@ -768,18 +778,20 @@ function request!(c::Conn, method::String, path::String, body::Vector{UInt8},
             return resp
         catch e
             disconnect!(c)
-            (reused && attempt == 1 && (e isa Base.IOError || e isa EOFError)) || rethrow()
+            (reused && attempt == 1 && !(e isa InterruptException)) || rethrow()
         end
     end
     error("unreachable")
 end
 
-function readline_crlf(sock::TCPSocket)
+# The reading side takes any IO, unspecialised, so that the code init runs over
+# canned bytes (warm_http) is the very code that later reads the socket.
+function readline_crlf(@nospecialize(sock::IO))
     line = readline(sock)
     return endswith(line, '\r') ? chop(line) : line
 end
 
-function read_response!(sock::TCPSocket, resp::Response)
+function read_response!(@nospecialize(sock::IO), resp::Response)
     while true
         line = readline_crlf(sock)
         isempty(line) && eof(sock) && throw(EOFError())
@@ -815,7 +827,7 @@ function read_response!(sock::TCPSocket, resp::Response)
     end
 end
 
-function read_chunked(sock::TCPSocket)
+function read_chunked(@nospecialize(sock::IO))
     io = IOBuffer()
     while true
         line = readline_crlf(sock)
@@ -879,10 +891,13 @@ struct Config
     log_stream::String
 end
 
+nonempty(s::String) = isempty(s) ? nothing : s
+
 function Config()
     env(k, d = "") = get(ENV, k, d)
     Config(env("JOT_RESPONDER_KIND", "script"), env("JOT_RESPONDER_PATH"),
-           env("JOT_RESPONDER_MODULE"), env("JOT_FUNCTION"), env("JOT_ARG_TYPE", "Any"),
+           env("JOT_RESPONDER_MODULE"), something(nonempty(env("JOT_FUNCTION")), env("_HANDLER")),
+           something(nonempty(env("JOT_ARG_TYPE")), "Any"),
            env("AWS_LAMBDA_FUNCTION_NAME"), env("AWS_LAMBDA_FUNCTION_VERSION", "\$LATEST"),
            something(tryparse(Int, env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")), 0),
            env("AWS_LAMBDA_LOG_GROUP_NAME"), env("AWS_LAMBDA_LOG_STREAM_NAME"))
@@ -917,13 +932,14 @@ end
 error_type_name(e) = String(nameof(typeof(e)))
 
 # Frames of a backtrace up to (not including) the first frame of `stop` in this
-# file, so the report shows the user's code, not the runtime's.
+# file, or up to a script's top-level frame, so the report shows the user's code,
+# not the runtime's or `include`'s.
 function user_frames(bt, stop::Symbol)
     frames = String[]
     for fr in stacktrace(bt)
         (fr.func === stop && String(fr.file) == RUNTIME_FILE) && break
         push!(frames, string(fr))
-        length(frames) >= 50 && break
+        (fr.func === Symbol("top-level scope") || length(frames) >= 50) && break
     end
     return frames
 end
@@ -950,12 +966,15 @@ function log_error(id::String, errortype::String, msg::String, frames::Vector{St
     flush(stderr)
 end
 
-function post_error(c::Conn, id::String, header::String, errortype::String, msg::String,
+# Post an error for invocation `id` ("" = the init error). `errheader` is the
+# Lambda-Runtime-Function-Error-Type header, `errortype` the body's errorType.
+function post_error(c::Conn, id::String, errheader::String, errortype::String, msg::String,
                     frames::Vector{String})
+    msg = abbreviate(msg, 100_000)       # a huge value in an exception's message
     log_error(id, errortype, msg, frames)
     path = isempty(id) ? "$API_PREFIX/init/error" : "$API_PREFIX/invocation/$id/error"
     try
-        resp = request!(c, "POST", path, error_body(errortype, msg, frames), header)
+        resp = request!(c, "POST", path, error_body(errortype, msg, frames), errheader)
         200 <= resp.status < 300 ||
             println(stderr, "[jot] posting the error got HTTP $(resp.status): ", String(copy(resp.body)))
     catch e
@@ -986,8 +1005,9 @@ unwrap_load_error(e) = e isa LoadError ? unwrap_load_error(e.error) : e
 function load_failure(e, bt, what::String)
     msg = sprint(showerror, unwrap_load_error(e))
     if is_syntax_error(e)
-        loc = e isa LoadError ? " ($(e.file):$(e.line))" : ""
-        return InitFailure("Runtime.UserCodeSyntaxError", "syntax error in $what$loc: $msg")
+        loc = e isa LoadError ? "$(e.file):$(e.line)" : what
+        return InitFailure("Runtime.UserCodeSyntaxError",
+                           "syntax error in $loc: " * replace(msg, r"^(ParseError:|syntax:)\s*" => ""))
     end
     return InitFailure("Runtime.ImportModuleError", "loading $what failed: $msg",
                        user_frames(bt, :load_responder))
@@ -995,12 +1015,11 @@ end
 
 """Load the responder; return (module, function, argument type, takes context)."""
 function load_responder(cfg::Config)
-    where = cfg.path
     if cfg.kind == "script"
         isempty(cfg.path) && throw(InitFailure("Runtime.InitError", "JOT_RESPONDER_PATH is not set"))
         isfile(cfg.path) || throw(InitFailure("Runtime.ResponderNotFound",
                                               "responder script $(cfg.path) does not exist"))
-        mod = Main
+        modname = :Main
         Core.eval(Main, :(using .JotRuntime))     # LambdaContext, remaining_time_ms
         try
             Base.include(Main, cfg.path)
@@ -1021,24 +1040,32 @@ function load_responder(cfg::Config)
             # makes `using NAME` work whatever JULIA_PROJECT says.
             cfg.path in LOAD_PATH || push!(LOAD_PATH, cfg.path)
         end
-        sym = Symbol(name)
+        modname = Symbol(name)
         try
-            Core.eval(Main, Expr(:import, Expr(:., sym)))
+            Core.eval(Main, Expr(:import, Expr(:., modname)))
         catch e
             throw(load_failure(e, catch_backtrace(), "package $name"))
         end
-        mod = getfield(Main, sym)::Module
-        where = "package $name"
     else
         throw(InitFailure("Runtime.InitError",
                           "JOT_RESPONDER_KIND must be script or package, got $(repr(cfg.kind))"))
     end
+    # The responder's bindings are newer than this function's world (Julia ≥ 1.12
+    # would not see them from here), so look them up in the latest world.
+    return Base.invokelatest(resolve_responder, cfg, modname)
+end
 
-    # The function (a dotted name reaches into submodules).
+function resolve_responder(cfg::Config, modname::Symbol)
+    mod = modname === :Main ? Main : getfield(Main, modname)::Module
+    where = modname === :Main ? cfg.path : "package $modname"
+
+    # The function (a dotted name reaches into submodules; a leading package name,
+    # as in _HANDLER="Pkg.f", is allowed).
     fname = cfg.fname
     if isempty(fname) && cfg.kind == "script"
         fname = replace(basename(cfg.path), r"\.jl$" => "")
     end
+    modname === :Main || (fname = replace(fname, Regex("^$modname\\.") => ""))
     isempty(fname) && throw(InitFailure("Runtime.HandlerNotFound", "JOT_FUNCTION is not set"))
     f = mod
     for part in split(fname, '.')
@@ -1051,6 +1078,9 @@ function load_responder(cfg::Config)
     (f isa Module || (!(f isa Function) && !(f isa Type) && isempty(methods(f)))) &&
         throw(InitFailure("Runtime.HandlerNotFound",
                           "$fname in $where is a $(typeof(f)), not a function; pass --function NAME"))
+    f isa Function && parentmodule(f) in (Base, Core) && modname === :Main &&
+        println(stderr, "[jot] warning: $fname is Julia's own $(parentmodule(f)).$fname, ",
+                "not a function defined in $where")
 
     # The argument type, evaluated where the user's own types live.
     T = try
@@ -1078,67 +1108,115 @@ function load_responder(cfg::Config)
 end
 
 # A parsed-JSON value shaped like T (an object with every field of a struct, a
-# one-element array for a vector…), used only to exercise the conversion code.
-function sample_event(@nospecialize(T), depth::Int = 0)
+# one-element array for a vector…), converted in init to compile the conversion.
+# `nulls`: optional values (Union{Nothing,X}) are null rather than an X.
+function sample_event(@nospecialize(T), nulls::Bool = false, depth::Int = 0)
     depth > 4 && return nothing
     d = depth + 1
     T === Any && return Dict{String,Any}("k" => Any[1, 1.5, "s", true, nothing])
-    T isa Union && return sample_event(first(filter(S -> S !== Nothing && S !== Missing,
-                                                    Base.uniontypes(T))), d)
+    if T isa Union
+        nulls && Nothing <: T && return nothing
+        for S in Base.uniontypes(T)
+            (S === Nothing || S === Missing) || return sample_event(S, nulls, d)
+        end
+    end
     T <: Bool && return true
-    T <: Integer && return 1
-    T <: Number && return 1.5
+    T <: Number && return 1         # for a float, also exercises int → float
     (T <: AbstractString || T === Symbol) && return "s"
     T <: AbstractChar && return "c"
     T <: Enum && return String(Symbol(first(instances(T))))
-    T <: AbstractMatrix && return Any[Any[sample_event(eltype(T), d)]]
-    (T <: AbstractArray || T <: AbstractSet) && return Any[sample_event(eltype(T), d)]
-    T <: Tuple && return isconcretetype(T) ? Any[sample_event(S, d) for S in fieldtypes(T)] : Any[]
-    T <: AbstractDict && return Dict{String,Any}("1" => sample_event(valtype(T), d))
+    T <: AbstractMatrix && return Any[Any[sample_event(eltype(T), nulls, d)]]
+    (T <: AbstractArray || T <: AbstractSet) && return Any[sample_event(eltype(T), nulls, d)]
+    if T <: Tuple
+        a = Any[]
+        isconcretetype(T) && for S in fieldtypes(T)
+            push!(a, sample_event(S, nulls, d))
+        end
+        return a
+    end
+    T <: AbstractDict && return Dict{String,Any}("1" => sample_event(valtype(T), nulls, d))
     if T <: NamedTuple || is_struct_type(T)
         U = isconcretetype(T) ? T : Base.unwrap_unionall(T)
-        return Dict{String,Any}(String(fieldname(U, i)) =>
-                                sample_event(fieldtype(U, i) isa Type ? fieldtype(U, i) : Any, d)
-                                for i in 1:fieldcount(U))
+        o = Dict{String,Any}()
+        for i in 1:fieldcount(U)
+            FT = fieldtype(U, i)
+            o[String(fieldname(U, i))] = sample_event(FT isa Type ? FT : Any, nulls, d)
+        end
+        return o
     end
     return nothing
 end
 
-# Compile the hot path before the first event: the JSON reader and writer, the
-# conversion to T (by converting a sample event), the function, the writer for its
-# inferred return type (by writing a sample value), and the loop around them.
+# Compile the writer for a return type: json! for R and, since a struct's fields are
+# written through dynamic calls, for its fields' (elements', values') types too.
+function precompile_writer(@nospecialize(R), depth::Int = 0)
+    (depth > 4 || !(R isa Type)) && return
+    if R isa Union
+        foreach(S -> precompile_writer(S, depth), Base.uniontypes(R))
+    elseif isconcretetype(R)
+        precompile(json!, (IOBuffer, R))
+        R <: Union{AbstractVector,Tuple,AbstractSet} && precompile(json_array!, (IOBuffer, R))
+        if R <: Union{AbstractArray,AbstractSet}
+            precompile_writer(eltype(R), depth + 1)
+        elseif R <: AbstractDict
+            precompile_writer(valtype(R), depth + 1)
+        elseif isstructtype(R) && !(R <: Union{Number,AbstractString,Symbol,Tuple,NamedTuple})
+            foreach(FT -> precompile_writer(FT, depth + 1), fieldtypes(R))
+        end
+    end
+end
+
+# Compile the hot path before the first event: the JSON reader, the conversion to T
+# (by converting a sample event, which also reaches the per-field dynamic calls),
+# the function, the writer for its inferred return type, and the loop around them.
 # Error reporting is left to compile when an error first happens.
 function warm_up(c::Conn, f, ::Type{T}, takes_ctx::Bool, cfg::Config) where {T}
-    io = IOBuffer()
-    v = parse_json("{\"a\":[1,-2,3.5e2,\"x\\n\\u00e9\\ud83d\\ude00\",true,false,null],\"b\":{},\"c\":\"\"}")
-    write_json(io, v)
-    write_json(io, (s = "a\"b", i = 1, f = 1.5, v = [1, 2], d = Dict("k" => 1.0), n = nothing))
-    try
-        write_json(io, convert_event(T, sample_event(T)))
-    catch
+    ev = parse_json("{\"a\":[1,-2,3.5e2,\"x\\n\\u00e9\\ud83d\\ude00\",true,false,null,{}]," *
+                    "\"b\":{\"c\":\"\",\"d\":1,\"e\":2.5,\"f\":true,\"g\":null}}")
+    write_json(IOBuffer(), ev["a"])
+    warm_http(c, takes_ctx, cfg)
+    for nulls in (false, true)
+        try
+            convert_event(T, sample_event(T, nulls))
+        catch
+        end
     end
     args = takes_ctx ? (T, LambdaContext) : (T,)
     precompile(f, args)
     try
-        for R in Base.return_types(f, args)
-            isconcretetype(R) || continue
-            precompile(write_json, (IOBuffer, R))
-            write_json(io, convert_event(R, sample_event(R)))
-        end
+        foreach(precompile_writer, Base.return_types(f, args))
     catch
     end
     precompile(next_event!, (Conn,))
     precompile(handle_invocation, (Conn, typeof(f), Type{T}, Val{takes_ctx}, Config))
     precompile(post_response, (Conn, String, Vector{UInt8}))
-    takes_ctx && precompile(make_context, (Response, Config))
+    return nothing
+end
+
+# Run the HTTP client's request building and response parsing over canned bytes
+# (nothing is sent): the first event's response is parsed with compiled code.
+function warm_http(c::Conn, takes_ctx::Bool, cfg::Config)
+    build_request(c, "GET", "$API_PREFIX/invocation/next", EMPTY, "")
+    build_request(c, "POST", "$API_PREFIX/invocation/x/response", UInt8[0x7b, 0x7d], "Function.X")
+    canned = IOBuffer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" *
+                      "Lambda-Runtime-Aws-Request-Id: x\r\nLambda-Runtime-Deadline-Ms: 1\r\n" *
+                      "Lambda-Runtime-Trace-Id: t\r\nContent-Length: 2\r\n\r\n{}" *
+                      "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n" *
+                      "2\r\nok\r\n0\r\n\r\n")
+    resp = Response()
+    read_response!(canned, resp)
+    takes_ctx && make_context(resp, cfg)
+    read_response!(canned, resp)
+    # …and the socket reads it makes (not in Julia's system image).
+    precompile(readline, (TCPSocket,))
+    precompile(read, (TCPSocket, Int))
+    precompile(eof, (TCPSocket,))
     return nothing
 end
 
 # ════════════════════════════════════════════════════════════════════════════════
 # The loop
 # ════════════════════════════════════════════════════════════════════════════════
-
-const EMPTY = UInt8[]
 
 function next_event!(c::Conn)
     failures = 0
@@ -1266,13 +1344,59 @@ function main()
     _, f, T, takes_ctx = loaded
     try
         # invokelatest: the responder's methods are newer than this function.
-        Base.invokelatest(warm_up, c, f, T, takes_ctx, cfg)
+        try
+            Base.invokelatest(warm_up, c, f, T, takes_ctx, cfg)
+        catch e                                   # only an optimisation: never fatal
+            e isa InterruptException && rethrow()
+            println(stderr, "[jot] warning: warm-up failed: ", sprint(showerror, e))
+        end
         Base.invokelatest(serve, c, f, T, Val(takes_ctx), cfg)
     catch e
         e isa InterruptException && exit(130)
         rethrow()
     end
 end
+
+# ════════════════════════════════════════════════════════════════════════════════
+# Precompilation. `bootstrap --precompile` (run at image build) loads this file as
+# the package JotRuntime, which caches it in the image's depot; this workload runs
+# only then, so the cache also holds the compiled reader, writer, conversions of
+# common types and the HTTP client. (On Julia ≥ 1.9 the cache keeps native code.)
+# ════════════════════════════════════════════════════════════════════════════════
+
+function precompile_workload()
+    io = IOBuffer()
+    write_json(io, parse_json("{\"a\":[1,-2,3.5e2,\"x\\n\\u00e9\",true,false,null],\"b\":{}}"))
+    for T in (Any, Int64, Float64, String, Bool, Nothing, Vector{Int64}, Vector{Float64},
+              Vector{String}, Vector{Any}, Dict{String,Any}, Dict{String,Int64},
+              Dict{String,Float64}, Dict{String,String})
+        try
+            write_json(io, convert_event(T, sample_event(T)))
+        catch
+        end
+    end
+    for T in (Int32, Float32, Dict{Symbol,Any}, NamedTuple, Union{Nothing,Int64},
+              Union{Nothing,String}, Union{Nothing,Float64})
+        precompile(convert_event, (Type{T}, Any))
+    end
+    for T in (Int32, Float32, Symbol, Vector{Vector{Float64}}, Matrix{Float64})
+        precompile(json!, (IOBuffer, T))
+    end
+    precompile(Conn, (String,))
+    precompile(Config, ())
+    precompile(request!, (Conn, String, String, Vector{UInt8}, String))
+    precompile(next_event!, (Conn,))
+    precompile(post_response, (Conn, String, Vector{UInt8}))
+    precompile(make_context, (Response, Config))
+    precompile(load_responder, (Config,))
+    precompile(main, ())
+    return nothing
+end
+
+# (The ccall lives in a function: a top-level statement with a ccall is compiled, not
+# interpreted, and compiling this line would infer the whole workload at every start.)
+generating_output() = ccall(:jl_generating_output, Cint, ()) == 1
+generating_output() && precompile_workload()
 
 end # module JotRuntime
 
