@@ -38,7 +38,7 @@ unit:
 
 ## Benchmarks: cold start, warm latency and rebuild, each beside its floor.
 bench: setup
-	$(CARGO) build --release -p jot-build -p jot-invoke
+	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy
 	bash scripts/bench.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
 

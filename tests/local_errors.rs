@@ -208,6 +208,15 @@ fn descriptor_lines_that_are_not_json_or_lack_fields() {
         stderr.contains("stdin line 2") && stderr.contains("missing field `responder`"),
         "{stderr}"
     );
+    for tool in ["jot-invoke", "jot-serve", "jot-push", "jot-deploy"] {
+        let output = run_with_stdin(&mut jot(tool), b"\n");
+        let (code, _, stderr) = outcome(&output);
+        assert_eq!(code, BAD_INPUT, "{tool}: {stderr}");
+        assert!(
+            stderr.contains(&format!("did the tool before {tool} fail?")),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -195,6 +195,24 @@ pub fn read_all(reader: impl BufRead) -> Result<Vec<Descriptor>> {
     Ok(descriptors)
 }
 
+/// Reads the descriptors piped into a tool. A terminal on stdin (nothing
+/// piped) or an empty stream is an error that shows `example`, a pipe that
+/// would work; `tool` names the reader in the message.
+pub fn read_piped(tool: &str, example: &str) -> Result<Vec<Descriptor>> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::Usage(format!("pipe descriptors in, e.g. {example}")));
+    }
+    let descriptors = read_all(stdin.lock())?;
+    if descriptors.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no descriptors on stdin; did the tool before {tool} fail?"
+        )));
+    }
+    Ok(descriptors)
+}
+
 /// Writes one descriptor as one line and flushes, so the next tool in the pipe
 /// can start on it at once.
 pub fn write_line(out: &mut impl Write, descriptor: &Descriptor) -> Result<()> {

@@ -1,12 +1,11 @@
 //! jot-deploy: deploys the ECR images described on stdin as AWS Lambda
 //! functions and prints one `function` descriptor per function on stdout.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use jot_aws::deploy::{self, DeployOptions};
-use jot_core::{Error, Result, descriptor};
+use jot_core::{Result, descriptor};
 
 /// Deploy jot images as AWS Lambda functions.
 ///
@@ -80,18 +79,8 @@ async fn run(args: Args) -> Result<()> {
     };
     // Flags first: a bad value fails before stdin is read or AWS is called.
     deploy::validate(&options)?;
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::Usage(
-            "pipe remote_image descriptors in, e.g. jot-build f.jl | jot-push | jot-deploy".into(),
-        ));
-    }
-    let descriptors = descriptor::read_all(stdin.lock())?;
-    if descriptors.is_empty() {
-        return Err(Error::InvalidInput(
-            "no descriptors on stdin; did the tool before jot-deploy fail?".into(),
-        ));
-    }
+    let descriptors =
+        descriptor::read_piped("jot-deploy", "jot-build f.jl | jot-push | jot-deploy")?;
     deploy::deploy_all(descriptors, &options, &mut std::io::stdout())
         .await
         .map_err(Into::into)

@@ -2,7 +2,6 @@
 //! `--function-name`) and prints each response on stdout.
 //! Exit status: 0 success, 3 function error, 4 `--expect` mismatch.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -138,18 +137,10 @@ fn targets(args: &Args) -> Result<Vec<Target>> {
             qualifier: None,
         }]);
     }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::Usage(
-            "no function given: pipe descriptors in (e.g. jot-build f.jl | jot-invoke --local) or pass --image or --function-name".into(),
-        ));
-    }
-    let descriptors = descriptor::read_all(stdin.lock())?;
-    if descriptors.is_empty() {
-        return Err(Error::InvalidInput(
-            "no descriptors on stdin; did the tool before jot-invoke fail?".into(),
-        ));
-    }
+    let descriptors = descriptor::read_piped(
+        "jot-invoke",
+        "jot-build f.jl | jot-invoke --local (or pass --image or --function-name)",
+    )?;
     descriptors
         .iter()
         .map(|d| target_of(d, args.local))

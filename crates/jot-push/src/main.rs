@@ -1,12 +1,11 @@
 //! jot-push: pushes the local images described on stdin to Amazon ECR and
 //! prints one `remote_image` descriptor per image on stdout.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use jot_aws::push::{self, PushOptions};
-use jot_core::{Error, Result, descriptor};
+use jot_core::{Result, descriptor};
 
 /// Push jot images to Amazon ECR.
 ///
@@ -37,18 +36,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::Usage(
-            "pipe local_image descriptors in, e.g. jot-build f.jl | jot-push".into(),
-        ));
-    }
-    let descriptors = descriptor::read_all(stdin.lock())?;
-    if descriptors.is_empty() {
-        return Err(Error::InvalidInput(
-            "no descriptors on stdin; did the tool before jot-push fail?".into(),
-        ));
-    }
+    let descriptors = descriptor::read_piped("jot-push", "jot-build f.jl | jot-push")?;
     let options = PushOptions {
         registry: args.registry.filter(|r| !r.is_empty()),
         scan_on_push: args.scan_on_push,

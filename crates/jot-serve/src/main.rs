@@ -3,7 +3,7 @@
 //! function. Prints the endpoint URL on stdout, then serves until interrupted.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,16 +54,7 @@ async fn serve(args: Args) -> Result<()> {
     limits::check_timeout(args.timeout)?;
     limits::check_memory(args.memory)?;
     let environment = limits::parse_environment(&args.environment)?;
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::Usage(
-            "pipe descriptors in, e.g. jot-build f.jl | jot-serve".into(),
-        ));
-    }
-    let descriptors = descriptor::read_all(stdin.lock())?;
-    if descriptors.is_empty() {
-        return Err(Error::InvalidInput("no descriptors on stdin".into()));
-    }
+    let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
     let docker = jot_core::docker::connect().await?;
     let mut functions = HashMap::new();
     for descriptor in &descriptors {
