@@ -267,6 +267,43 @@ fn a_function_jot_did_not_create_is_refused_without_force() {
 }
 
 #[test]
+fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
+    aws::require_ministack();
+    let role = aws::unique("ec2-only");
+    let ec2_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let (status, answer) = aws::iam(&[
+        ("Action", "CreateRole"),
+        ("RoleName", &role),
+        ("AssumeRolePolicyDocument", ec2_trust),
+    ]);
+    assert_eq!(status, 200, "CreateRole: {answer}");
+    let name = aws::unique("role-check");
+    let descriptor = remote_descriptor(&name);
+    for (role_arn, expected) in [
+        (
+            format!("arn:aws:iam::123456789012:role/{role}"),
+            "cannot be assumed by Lambda",
+        ),
+        (
+            format!("arn:aws:iam::123456789012:role/{}", aws::unique("missing")),
+            "no such IAM role",
+        ),
+    ] {
+        let output = run_with_stdin(
+            aws_env(&mut jot("jot-deploy")).args(["--role", &role_arn]),
+            descriptor.as_bytes(),
+        );
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 5, "{stderr}");
+        assert!(stdout.is_empty());
+        assert_one_line(&stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    let (status, _) = aws::lambda("GET", &format!("/2015-03-31/functions/{name}"), None);
+    assert_eq!(status, 404, "no function was created");
+}
+
+#[test]
 fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     aws::require_ministack();
     let name = aws::unique("foreign-repo");

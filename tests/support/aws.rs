@@ -171,6 +171,30 @@ pub fn lambda(method: &str, path: &str, input: Option<Value>) -> (u16, Value) {
     (status, value)
 }
 
+/// An IAM Query API call (form-encoded); returns the status and the XML answer.
+pub fn iam(params: &[(&str, &str)]) -> (u16, String) {
+    let encode = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let body = params
+        .iter()
+        .chain([("Version", "2010-05-08")].iter())
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let auth = authorization("iam");
+    http(
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", &auth),
+        ],
+        &body,
+    )
+    .expect("IAM call to MiniStack")
+}
+
 /// GetFunction (optionally of a version or alias); panics unless it exists.
 pub fn get_function(name: &str, qualifier: Option<&str>) -> Value {
     let path = match qualifier {

@@ -171,6 +171,39 @@ pub fn validate_role_arn(arn: &str) -> Result<()> {
     Ok(())
 }
 
+/// True when an IAM trust policy lets Lambda assume the role: a statement
+/// allowing `sts:AssumeRole` to the service principal `lambda.amazonaws.com`.
+/// IAM returns the document URL-encoded; MiniStack returns it plain.
+pub fn trust_policy_allows_lambda(document: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+    let Ok(policy) = serde_json::from_str::<serde_json::Value>(&decoded) else {
+        return false;
+    };
+    let as_list = |value: &serde_json::Value| -> Vec<String> {
+        match value {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        single => vec![single.clone()],
+    };
+    statements.iter().any(|statement| {
+        statement["Effect"] == "Allow"
+            && as_list(&statement["Action"])
+                .iter()
+                .any(|a| a == "sts:AssumeRole" || a == "sts:*" || a == "*")
+            && as_list(&statement["Principal"]["Service"])
+                .iter()
+                .any(|s| s == "lambda.amazonaws.com")
+    })
+}
+
 /// The image reference a function runs: the repository pinned by digest.
 pub fn pinned_image(remote: &RemoteImage) -> Result<String> {
     let hex = remote.digest.strip_prefix("sha256:").unwrap_or_default();
@@ -219,6 +252,9 @@ pub async fn deploy_all(
         settings,
         jot_role: None,
     };
+    if let Some(role) = &deployer.settings.role {
+        deployer.check_role(role).await?;
+    }
     for (descriptor, image_uri) in planned {
         let deployed = deployer.deploy(descriptor, &image_uri).await?;
         descriptor::write_line(out, &deployed)?;
@@ -705,6 +741,40 @@ impl Deployer {
         }
     }
 
+    /// Refuses a `--role` that does not exist or that Lambda cannot assume,
+    /// before any function is touched. Without permission to read IAM the
+    /// check is skipped with a note (Lambda will still refuse a bad role).
+    async fn check_role(&self, arn: &str) -> Result<()> {
+        let name = arn.rsplit('/').next().unwrap_or(arn);
+        match self.iam.get_role().role_name(name).send().await {
+            Ok(output) => {
+                let document = output
+                    .role()
+                    .and_then(|r| r.assume_role_policy_document())
+                    .unwrap_or_default();
+                if trust_policy_allows_lambda(document) {
+                    Ok(())
+                } else {
+                    Err(AwsError::InvalidInput(format!(
+                        "--role {arn} cannot be assumed by Lambda: its trust policy does not allow lambda.amazonaws.com to call sts:AssumeRole; add that statement, or omit --role and jot creates a role"
+                    )))
+                }
+            }
+            Err(e) if error_code(&e) == Some("NoSuchEntity") => {
+                Err(AwsError::InvalidInput(format!(
+                    "--role {arn}: no such IAM role; create it, or omit --role and jot creates one"
+                )))
+            }
+            Err(e) if error_code(&e) == Some("AccessDenied") => {
+                output::note(format!(
+                    "note: cannot read IAM role {name} to check that Lambda may assume it; going on"
+                ));
+                Ok(())
+            }
+            Err(e) => Err(self.iam_ctx.sdk("GetRole", e)),
+        }
+    }
+
     /// jot's execution role: found (and checked to be jot's) or created once,
     /// with only the basic execution policy. Returns its ARN and whether this
     /// run created it.
@@ -858,6 +928,18 @@ mod tests {
         assert_eq!(good.memory, Some(2048));
         assert_eq!(good.architecture, Some(Architecture::Arm64));
         assert_eq!(good.environment.unwrap()["A1"], "b");
+    }
+
+    #[test]
+    fn trust_policies_that_let_lambda_assume_the_role() {
+        assert!(trust_policy_allows_lambda(TRUST_POLICY));
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%5B%22ec2.amazonaws.com%22%2C%22lambda.amazonaws.com%22%5D%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert!(trust_policy_allows_lambda(encoded));
+        let ec2_only = r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
+        assert!(!trust_policy_allows_lambda(ec2_only));
+        let denied = r#"{"Statement":[{"Effect":"Deny","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        assert!(!trust_policy_allows_lambda(denied));
+        assert!(!trust_policy_allows_lambda("not json"));
     }
 
     #[test]
