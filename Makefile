@@ -30,7 +30,7 @@ ministack:
 
 ## The whole test suite, end to end against the real engine, Julia and MiniStack.
 test: setup build
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 
 ## Unit tests only (no Docker needed).
 unit:

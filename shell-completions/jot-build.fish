@@ -7,6 +7,6 @@ complete -c jot-build -l julia-version -d 'Julia release of the official base im
 complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
 complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
 complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included' -r
-complete -c jot-build -l pull -d 'Pull the base image even when it is present locally'
+complete -c jot-build -l pull -d 'Pull the base image (needed when the engine does not have it; refreshes it otherwise)'
 complete -c jot-build -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c jot-build -s V -l version -d 'Print version'

@@ -280,3 +280,19 @@ fn build_test_payload_gates_the_descriptor() {
     );
     assert!(stderr.contains("failed its test run"), "{stderr}");
 }
+
+#[test]
+fn a_missing_base_image_is_not_pulled_by_surprise() {
+    let script = script("echo_back.jl", "echo_back(x) = x\n");
+    let output = run(jot("jot-build")
+        .arg(&script.path)
+        .env("JOT_BASE_IMAGE", "jot/no-such-base:0"));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("jot/no-such-base:0 is not in the local engine")
+            && stderr.contains("--pull"),
+        "{stderr}"
+    );
+}

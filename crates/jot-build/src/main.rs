@@ -40,7 +40,7 @@ struct Args {
     /// Julia release of the official base image
     #[arg(long, value_name = "VERSION", default_value = jot_core::build::DEFAULT_JULIA_VERSION)]
     julia_version: String,
-    /// Pull the base image even when it is present locally
+    /// Pull the base image (needed when the engine does not have it; refreshes it otherwise)
     #[arg(long)]
     pull: bool,
     /// Run the built image once with this event (JSON) and fail the build on an error

@@ -57,18 +57,24 @@ pub fn choose_base_image(flag: Option<&str>, julia_version: Option<&str>) -> Str
         .unwrap_or_else(|| format!("julia:{}", julia_version.unwrap_or(DEFAULT_JULIA_VERSION)))
 }
 
-/// Makes sure the base image is present (pulling it when missing or asked to)
-/// and returns its id; notes when it is old.
+/// Makes sure the base image is present and returns its id; notes when it is
+/// old. It is pulled only when asked (`--pull`): a build never downloads
+/// hundreds of megabytes, or reaches for the network, by surprise.
 pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Result<String> {
     let present = inspect_image(docker, base).await?;
-    if pull || present.is_none() {
+    if present.is_none() && !pull {
+        return Err(Error::Build(format!(
+            "base image {base} is not in the local engine; add --pull to pull it, or pass --base-image IMAGE (or set JOT_BASE_IMAGE)"
+        )));
+    }
+    if pull {
         let spinner = output::spinner(format!("pulling {base}"));
         let pulled = pull_image(docker, base).await;
         spinner.finish_and_clear();
         if let Err(e) = pulled {
             if present.is_none() {
                 return Err(Error::Build(format!(
-                    "base image {base} is not in the local engine and cannot be pulled ({e}); pull or build it, or pass --base-image IMAGE (or set JOT_BASE_IMAGE)"
+                    "base image {base} is not in the local engine and cannot be pulled ({e}); pass --base-image IMAGE (or set JOT_BASE_IMAGE)"
                 )));
             }
             output::note(format!(

@@ -67,6 +67,23 @@ where
     }
 }
 
+/// Resolves when the process is asked to stop (SIGINT or SIGTERM), so a tool
+/// can remove its containers before it exits.
+pub async fn stop_requested() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 fn report(program: &str, error: &Error) -> ExitCode {
     eprintln!("{program}: error: {error}");
     ExitCode::from(error.exit_code())

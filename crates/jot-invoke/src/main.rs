@@ -217,7 +217,7 @@ async fn invoke_local(config: InstanceConfig, plan: &InvokePlan, args: &Args) ->
     let started = Instant::now();
     let ran = tokio::select! {
         ran = session::run(&target, plan, started, &mut function) => Some(ran),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = jot_core::cli::stop_requested() => None,
     };
     if args.logs {
         eprint!("{}", function.logs().await);

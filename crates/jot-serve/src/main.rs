@@ -85,12 +85,9 @@ async fn serve(args: Args) -> Result<()> {
     let status = StatusCode::from_u16(args.function_error_status)
         .map_err(|e| Error::Usage(format!("--function-error-status: {e}")))?;
     let api = InvokeApi::new(functions, status);
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
     tokio::select! {
         _ = api.clone().serve(listener) => {}
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+        _ = jot_core::cli::stop_requested() => {}
     }
     output::note("stopping: removing the sandboxes");
     api.shutdown().await;
