@@ -296,3 +296,52 @@ fn a_missing_base_image_is_not_pulled_by_surprise() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_interrupted_invoke_removes_its_sandbox() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let containers = || {
+        let output = std::process::Command::new("docker")
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                "label=dev.jot.name=interrupted-sleeper",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let script = script("sleeper.jl", "sleeper(x) = (sleep(120); x)\n");
+    let descriptor = build(&script.path, &["--name", "interrupted-sleeper"]);
+    let mut child = jot("jot-invoke")
+        .args(["--timeout", "300"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(descriptor.as_bytes())
+        .unwrap();
+    let started = std::time::Instant::now();
+    while containers().is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "no sandbox started");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let (code, _, stderr) = outcome(&output);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(containers(), "", "the sandbox was removed");
+}
