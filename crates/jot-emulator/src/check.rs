@@ -60,6 +60,22 @@ pub fn verdict(invocation: &Invocation, expect: Option<&Value>) -> jot_core::Res
     }
 }
 
+/// Folds one invocation's failed verdict into a session's: a function error
+/// outranks an `--expect` mismatch, and of equals the first stays.
+pub fn fold_verdict(verdict: &mut jot_core::Result<()>, error: jot_core::Error) {
+    let outranks = matches!(
+        (&error, &*verdict),
+        (_, Ok(()))
+            | (
+                jot_core::Error::FunctionError(_),
+                Err(jot_core::Error::ExpectMismatch { .. })
+            )
+    );
+    if outranks {
+        *verdict = Err(error);
+    }
+}
+
 /// The `errorMessage` of an error JSON, or the body itself.
 pub fn error_message(body: &Bytes) -> String {
     serde_json::from_slice::<Value>(body)
@@ -121,6 +137,26 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "the function returned an error: Function.DomainError: bad"
+        );
+    }
+
+    #[test]
+    fn function_errors_outrank_mismatches() {
+        let mismatch = || jot_core::Error::ExpectMismatch {
+            expected: "1".into(),
+            actual: "2".into(),
+        };
+        let mut verdict = Ok(());
+        fold_verdict(&mut verdict, mismatch());
+        fold_verdict(&mut verdict, jot_core::Error::FunctionError("first".into()));
+        fold_verdict(
+            &mut verdict,
+            jot_core::Error::FunctionError("second".into()),
+        );
+        fold_verdict(&mut verdict, mismatch());
+        assert_eq!(
+            verdict.unwrap_err().to_string(),
+            "the function returned an error: first"
         );
     }
 

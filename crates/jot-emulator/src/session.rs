@@ -104,17 +104,7 @@ pub async fn run(
                     Outcome::FunctionError { .. } => report.errors += 1,
                     Outcome::Response(_) => report.mismatches += 1,
                 }
-                let outranks = matches!(
-                    (&e, &verdict),
-                    (_, Ok(()))
-                        | (
-                            jot_core::Error::FunctionError(_),
-                            Err(jot_core::Error::ExpectMismatch { .. })
-                        )
-                );
-                if outranks {
-                    verdict = Err(e);
-                }
+                check::fold_verdict(&mut verdict, e);
             }
         }
     }

@@ -96,15 +96,12 @@ async fn invoke(args: Args) -> Result<()> {
             }
         };
         // Keep going through the targets; the worst verdict decides the exit code.
-        if let Err(e) = result {
-            match e {
-                Error::FunctionError(_) | Error::ExpectMismatch { .. } => {
-                    if verdict.is_ok() || matches!(e, Error::FunctionError(_)) {
-                        verdict = Err(e);
-                    }
-                }
-                other => return Err(other),
+        match result {
+            Ok(()) => {}
+            Err(e @ (Error::FunctionError(_) | Error::ExpectMismatch { .. })) => {
+                check::fold_verdict(&mut verdict, e)
             }
+            Err(other) => return Err(other),
         }
     }
     verdict
