@@ -87,25 +87,8 @@ async fn build(args: Args) -> Result<()> {
     let mut requests = Vec::new();
     for path in &args.paths {
         let responder = Responder::load(path, args.function.as_deref(), args.arg_type.as_deref())?;
-        let name = match &args.name {
-            Some(given) => {
-                let (name, note) = names::normalise_jot_name(given)?;
-                note.into_iter().for_each(output::note);
-                name
-            }
-            None => {
-                let (name, lowered) = names::jot_name_from_function(&responder.info.function);
-                names::validate_jot_name(&name)
-                    .map_err(|e| Error::InvalidInput(format!("{e}; pass --name NAME")))?;
-                if lowered {
-                    output::note(format!(
-                        "note: function {} gives the name {name:?} (Docker and ECR accept only lower case)",
-                        responder.info.function
-                    ));
-                }
-                name
-            }
-        };
+        let (name, note) = names::resolve_jot_name(args.name.as_deref(), &responder.info.function)?;
+        note.into_iter().for_each(output::note);
         if let Some(tag) = &args.tag {
             names::validate_tag(tag)?;
         }

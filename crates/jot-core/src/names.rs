@@ -60,6 +60,20 @@ pub fn normalise_jot_name(given: &str) -> Result<(String, Option<String>)> {
     Ok((lowered, note))
 }
 
+/// The jot name of a responder: `--name` when given, else derived from the
+/// function. Returns the name and a note for the user when case was lowered.
+pub fn resolve_jot_name(given: Option<&str>, function: &str) -> Result<(String, Option<String>)> {
+    if let Some(given) = given {
+        return normalise_jot_name(given);
+    }
+    let (name, lowered) = jot_name_from_function(function);
+    validate_jot_name(&name).map_err(|e| Error::InvalidInput(format!("{e}; pass --name NAME")))?;
+    let note = lowered.then(|| {
+        format!("note: function {function} gives the name {name:?} (Docker and ECR accept only lower case)")
+    });
+    Ok((name, note))
+}
+
 /// Image tags: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}` (Docker and ECR).
 pub fn validate_tag(tag: &str) -> Result<()> {
     let mut chars = tag.chars();
@@ -170,6 +184,24 @@ mod tests {
         assert_eq!(name, "myfunc");
         assert!(note.unwrap().contains("lower-cased"));
         assert!(normalise_jot_name("bad name").is_err());
+    }
+
+    #[test]
+    fn resolves_names_from_flags_or_functions() {
+        assert_eq!(
+            resolve_jot_name(None, "increment_vector").unwrap(),
+            ("increment-vector".into(), None)
+        );
+        let (name, note) = resolve_jot_name(None, "AddOne").unwrap();
+        assert_eq!(name, "addone");
+        assert!(note.unwrap().contains("lower case"));
+        assert_eq!(resolve_jot_name(Some("given"), "f").unwrap().0, "given");
+        assert!(
+            resolve_jot_name(None, "f")
+                .unwrap_err()
+                .to_string()
+                .contains("--name")
+        );
     }
 
     #[test]
