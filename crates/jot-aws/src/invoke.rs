@@ -8,9 +8,9 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LogType;
 use aws_smithy_types::base64;
 use bytes::Bytes;
+use jot_core::invocation::{Invocation, Outcome};
 use jot_core::output;
-use jot_emulator::session::{self, InvokePlan, Invoker};
-use jot_emulator::{Invocation, Outcome};
+use jot_core::session::{self, InvokePlan, Invoker};
 use serde_json::Value;
 
 use crate::error::Context;

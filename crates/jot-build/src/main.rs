@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use jot_core::build::{BuildRequest, choose_base_image};
+use jot_core::check;
 use jot_core::responder::Responder;
 use jot_core::{Error, Result, descriptor, names, output};
-use jot_emulator::{InstanceConfig, LocalFunction, check};
+use jot_emulator::{InstanceConfig, LocalFunction};
 
 /// Build Julia responders into AWS Lambda container images.
 ///

@@ -3,15 +3,18 @@
 //! thin `main.rs` over this crate.
 
 pub mod build;
+pub mod check;
 pub mod cli;
 pub mod descriptor;
 pub mod docker;
 pub mod error;
+pub mod invocation;
 pub mod labels;
 pub mod limits;
 pub mod names;
 pub mod output;
 pub mod responder;
+pub mod session;
 
 pub use error::{Error, Result};
 

@@ -81,3 +81,9 @@ impl LocalFunction {
         }
     }
 }
+
+impl jot_core::session::Invoker for LocalFunction {
+    async fn invoke_once(&mut self, payload: Bytes) -> jot_core::Result<Invocation> {
+        self.invoke(payload).await.map_err(Into::into)
+    }
+}

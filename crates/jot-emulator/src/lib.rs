@@ -7,21 +7,18 @@
 //! [`LocalFunction`] replaces an instance that died or timed out, as Lambda
 //! starts a fresh sandbox. Used by `jot-invoke --local` and the run service.
 
-pub mod check;
 mod error;
 mod function;
 mod instance;
 pub mod invoke_api;
 pub mod pool;
 mod runtime_api;
-pub mod session;
 
 pub use error::EmulatorError;
 pub use function::LocalFunction;
 pub use instance::{Instance, InstanceConfig, InstanceTimings};
 pub use runtime_api::{Invocation, Outcome};
 
-/// Lambda's limit on a synchronous invocation's request and response payload.
-pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+pub use jot_core::invocation::MAX_PAYLOAD_BYTES;
 /// What the Runtime API accepts in a response POST (the limit plus headroom, as Lambda).
 pub const MAX_RESPONSE_BYTES: usize = MAX_PAYLOAD_BYTES + 100;

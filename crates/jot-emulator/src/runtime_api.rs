@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -17,42 +17,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{EmulatorError, MAX_RESPONSE_BYTES};
+pub use jot_core::invocation::{Invocation, Outcome};
 
 const PREFIX: &str = "/2018-06-01/runtime/";
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
-
-/// How one invocation ended, as Lambda's Invoke API would report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The function's response payload (JSON as the function wrote it).
-    Response(Bytes),
-    /// The function failed (raised, timed out, did not initialise, crashed):
-    /// `error_type` is the validated `Runtime.*` / `Function.*` / `Sandbox.*`
-    /// type and `body` the error JSON (`errorMessage`, `errorType`, ...).
-    FunctionError { error_type: String, body: Bytes },
-}
-
-impl Outcome {
-    /// An error outcome with a message and type, shaped as Lambda shapes its own errors.
-    pub fn error(error_type: &str, message: &str) -> Self {
-        let body = serde_json::json!({ "errorMessage": message, "errorType": error_type });
-        Outcome::FunctionError {
-            error_type: error_type.to_string(),
-            body: Bytes::from(body.to_string()),
-        }
-    }
-}
-
-/// One finished invocation.
-#[derive(Debug, Clone)]
-pub struct Invocation {
-    pub request_id: String,
-    pub outcome: Outcome,
-    /// From handing the event over to the answer.
-    pub duration: Duration,
-    /// True for the first invocation of a sandbox (includes init).
-    pub cold: bool,
-}
 
 /// The sandbox's state as seen by invokers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Parser;
+use jot_core::check;
 use jot_core::descriptor::{self, Descriptor, Kind};
+use jot_core::session::{self, InvokePlan};
 use jot_core::{Error, Result, limits, output};
-use jot_emulator::session::{self, InvokePlan};
-use jot_emulator::{InstanceConfig, LocalFunction, check};
+use jot_emulator::{InstanceConfig, LocalFunction};
 
 /// Invoke jot functions, locally (exactly as Lambda runs them) or on AWS Lambda.
 ///

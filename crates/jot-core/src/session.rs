@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::check;
-use crate::{Invocation, Outcome};
+use crate::invocation::{Invocation, Outcome};
 
 /// What to send and what to check, from the command line.
 #[derive(Debug, Clone)]
@@ -60,14 +60,7 @@ impl SessionReport {
 
 /// Something that runs one invocation: a local sandbox or a Lambda function.
 pub trait Invoker {
-    fn invoke_once(&mut self, payload: Bytes)
-    -> impl Future<Output = jot_core::Result<Invocation>>;
-}
-
-impl Invoker for crate::LocalFunction {
-    async fn invoke_once(&mut self, payload: Bytes) -> jot_core::Result<Invocation> {
-        self.invoke(payload).await.map_err(Into::into)
-    }
+    fn invoke_once(&mut self, payload: Bytes) -> impl Future<Output = crate::Result<Invocation>>;
 }
 
 /// Runs the plan: each payload `repeat` times, printing each outcome on
@@ -78,12 +71,12 @@ pub async fn run(
     plan: &InvokePlan,
     started: Instant,
     invoker: &mut impl Invoker,
-) -> (SessionReport, jot_core::Result<()>) {
+) -> (SessionReport, crate::Result<()>) {
     let mut report = SessionReport {
         target: target.to_string(),
         ..Default::default()
     };
-    let mut verdict: jot_core::Result<()> = Ok(());
+    let mut verdict: crate::Result<()> = Ok(());
     let mut stdout = std::io::stdout();
     for payload in &plan.payloads {
         for _ in 0..plan.repeat.max(1) {

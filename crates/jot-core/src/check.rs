@@ -7,12 +7,12 @@ use std::io::Write;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::{Invocation, Outcome};
+use crate::invocation::{Invocation, Outcome};
 
 /// Parses a JSON command-line value, naming the flag when it is not JSON.
-pub fn parse_json_flag(flag: &str, text: &str) -> jot_core::Result<Value> {
+pub fn parse_json_flag(flag: &str, text: &str) -> crate::Result<Value> {
     serde_json::from_str(text).map_err(|e| {
-        jot_core::Error::InvalidInput(format!(
+        crate::Error::InvalidInput(format!(
             "{flag} is not valid JSON ({e}); quote strings as JSON, e.g. {flag} '\"text\"' or {flag} '[1,2,3]'"
         ))
     })
@@ -36,11 +36,12 @@ pub fn json_equal(expected: &Value, actual: &Value) -> bool {
 }
 
 /// The verdict on one invocation: the response, or the error to exit with.
-pub fn verdict(invocation: &Invocation, expect: Option<&Value>) -> jot_core::Result<()> {
+pub fn verdict(invocation: &Invocation, expect: Option<&Value>) -> crate::Result<()> {
     match &invocation.outcome {
-        Outcome::FunctionError { error_type, body } => Err(jot_core::Error::FunctionError(
-            format!("{error_type}: {}", error_message(body)),
-        )),
+        Outcome::FunctionError { error_type, body } => Err(crate::Error::FunctionError(format!(
+            "{error_type}: {}",
+            error_message(body)
+        ))),
         Outcome::Response(body) => match expect {
             Some(expected) => {
                 let matches = serde_json::from_slice::<Value>(body)
@@ -49,7 +50,7 @@ pub fn verdict(invocation: &Invocation, expect: Option<&Value>) -> jot_core::Res
                 if matches {
                     Ok(())
                 } else {
-                    Err(jot_core::Error::ExpectMismatch {
+                    Err(crate::Error::ExpectMismatch {
                         expected: expected.to_string(),
                         actual: String::from_utf8_lossy(body).into_owned(),
                     })
@@ -62,13 +63,13 @@ pub fn verdict(invocation: &Invocation, expect: Option<&Value>) -> jot_core::Res
 
 /// Folds one invocation's failed verdict into a session's: a function error
 /// outranks an `--expect` mismatch, and of equals the first stays.
-pub fn fold_verdict(verdict: &mut jot_core::Result<()>, error: jot_core::Error) {
+pub fn fold_verdict(verdict: &mut crate::Result<()>, error: crate::Error) {
     let outranks = matches!(
         (&error, &*verdict),
         (_, Ok(()))
             | (
-                jot_core::Error::FunctionError(_),
-                Err(jot_core::Error::ExpectMismatch { .. })
+                crate::Error::FunctionError(_),
+                Err(crate::Error::ExpectMismatch { .. })
             )
     );
     if outranks {
@@ -93,14 +94,14 @@ pub fn error_message(body: &Bytes) -> String {
 }
 
 /// Writes the response or the error JSON as one line on `out`.
-pub fn print_outcome(out: &mut impl Write, outcome: &Outcome) -> jot_core::Result<()> {
+pub fn print_outcome(out: &mut impl Write, outcome: &Outcome) -> crate::Result<()> {
     let body = match outcome {
         Outcome::Response(body) | Outcome::FunctionError { body, .. } => body,
     };
     out.write_all(body)
         .and_then(|_| out.write_all(b"\n"))
         .and_then(|_| out.flush())
-        .map_err(|e| jot_core::Error::io("writing the response to stdout", e))
+        .map_err(|e| crate::Error::io("writing the response to stdout", e))
 }
 
 #[cfg(test)]
@@ -130,10 +131,10 @@ mod tests {
         let ok = invocation(Outcome::Response(Bytes::from("[2,3,4]")));
         assert!(verdict(&ok, Some(&json!([2, 3, 4]))).is_ok());
         let mismatch = verdict(&ok, Some(&json!([1]))).unwrap_err();
-        assert_eq!(mismatch.exit_code(), jot_core::error::exit::EXPECT_MISMATCH);
+        assert_eq!(mismatch.exit_code(), crate::error::exit::EXPECT_MISMATCH);
         let failed = invocation(Outcome::error("Function.DomainError", "bad\nsecond line"));
         let error = verdict(&failed, None).unwrap_err();
-        assert_eq!(error.exit_code(), jot_core::error::exit::FUNCTION_ERROR);
+        assert_eq!(error.exit_code(), crate::error::exit::FUNCTION_ERROR);
         assert_eq!(
             error.to_string(),
             "the function returned an error: Function.DomainError: bad"
@@ -142,17 +143,14 @@ mod tests {
 
     #[test]
     fn function_errors_outrank_mismatches() {
-        let mismatch = || jot_core::Error::ExpectMismatch {
+        let mismatch = || crate::Error::ExpectMismatch {
             expected: "1".into(),
             actual: "2".into(),
         };
         let mut verdict = Ok(());
         fold_verdict(&mut verdict, mismatch());
-        fold_verdict(&mut verdict, jot_core::Error::FunctionError("first".into()));
-        fold_verdict(
-            &mut verdict,
-            jot_core::Error::FunctionError("second".into()),
-        );
+        fold_verdict(&mut verdict, crate::Error::FunctionError("first".into()));
+        fold_verdict(&mut verdict, crate::Error::FunctionError("second".into()));
         fold_verdict(&mut verdict, mismatch());
         assert_eq!(
             verdict.unwrap_err().to_string(),
