@@ -302,3 +302,22 @@ fn logs_show_what_the_function_printed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn init_has_its_own_budget_before_the_timeout_starts() {
+    // Loading takes 4 s, longer than the 3 s timeout: as on Lambda, init does
+    // not count against the invocation (up to 10 s), and the deadline starts after it.
+    let script = script(
+        "slow_init.jl",
+        "sleep(4)\nslow_init(x, ctx) = remaining_time_ms(ctx)\n",
+    );
+    let descriptor = build(&script.path, &[]);
+    let output = run_with_stdin(
+        jot("jot-invoke").args(["--timeout", "3", "--payload", "{}"]),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let remaining = json(&stdout).as_i64().unwrap();
+    assert!((1..=3000).contains(&remaining), "remaining {remaining} ms");
+}

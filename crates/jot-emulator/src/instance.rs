@@ -19,6 +19,10 @@ use jot_core::docker::engine_error;
 use crate::runtime_api::{Event, Health, Invocation, Outcome, RuntimeApi, epoch_ms, trace_id};
 use crate::{EmulatorError, MAX_PAYLOAD_BYTES};
 
+/// Lambda's init phase limit for on-demand functions: init beyond it counts
+/// against the first invocation's timeout.
+pub const INIT_BUDGET: Duration = Duration::from_secs(10);
+
 /// Label on every emulator container, so strays can be found and removed.
 pub const EMULATOR_LABEL: &str = "dev.jot.emulator";
 
@@ -153,8 +157,15 @@ impl Instance {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             == 0;
         let request_id = uuid::Uuid::new_v4();
-        let begun = Instant::now();
         let mut health = self.api.health.subscribe();
+        // As on Lambda, init has a budget of its own: the invocation's timeout
+        // (and its deadline) start when init is done or its budget is spent.
+        let _ = tokio::time::timeout(
+            INIT_BUDGET,
+            health.wait_for(|health| *health != Health::Starting),
+        )
+        .await;
+        let begun = Instant::now();
         if let Health::Failed(outcome) = &*health.borrow_and_update() {
             return Ok(Invocation {
                 request_id: request_id.to_string(),
