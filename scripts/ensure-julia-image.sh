@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the offline Julia base image exists (default jot/julia:1.5.3-bullseye).
 # No registry can be reached, so it is built from Debian packages: debootstrap a
-# minimal bullseye root with the `julia` package (Julia 1.5.3) and `docker import` it.
+# minimal bullseye root with the `julia` package (Julia 1.5.3) and binutils (the
+# linker jot-build uses for the runtime's system image) and `docker import` it.
 #   usage: scripts/ensure-julia-image.sh [IMAGE]
 #   env:   JOT_OFFLINE_JULIA_IMAGE  image name (when no argument is given)
 #          JOT_DEBIAN_MIRROR        Debian mirror (default: the one apt uses)
@@ -15,8 +16,11 @@ image=${1:-${JOT_OFFLINE_JULIA_IMAGE:-jot/julia:1.5.3-bullseye}}
 suite=bullseye
 
 "$here/ensure-docker.sh"
-if docker image inspect "$image" >/dev/null 2>&1; then
+linker=$(docker image inspect -f '{{index .Config.Labels "org.jot.linker"}}' "$image" 2>/dev/null || true)
+if [ "$linker" = ld ]; then
   exit 0
+elif docker image inspect "$image" >/dev/null 2>&1; then
+  log "$image has no linker (an older build of this script); building it again"
 fi
 
 command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
@@ -32,9 +36,9 @@ rootfs=$(mktemp -d "${TMPDIR:-/tmp}/jot-julia-rootfs.XXXXXX")
 cleanup() { as_root rm -rf --one-file-system "$rootfs"; }
 trap cleanup EXIT
 
-log "debootstrap $suite with julia from $mirror (about a minute)"
+log "debootstrap $suite with julia and binutils from $mirror (about a minute)"
 dlog="$rootfs.log"
-if ! as_root debootstrap --variant=minbase --include=julia "$suite" "$rootfs" "$mirror" >"$dlog" 2>&1; then
+if ! as_root debootstrap --variant=minbase --include=julia,binutils "$suite" "$rootfs" "$mirror" >"$dlog" 2>&1; then
   tail -n 20 "$dlog" >&2
   die "debootstrap failed; full log: $dlog"
 fi
@@ -51,13 +55,13 @@ log "importing $image"
 as_root tar -C "$rootfs" --numeric-owner -c . | docker import \
   -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   -c 'ENV LANG=C.UTF-8' \
-  -c "LABEL org.jot.base=debian-$suite org.jot.julia=debian-package" \
+  -c "LABEL org.jot.base=debian-$suite org.jot.julia=debian-package org.jot.linker=ld" \
   -c 'CMD ["julia"]' \
   - "$image" >/dev/null
 
 version=$(docker run --rm --network host "$image" julia -e 'println(VERSION)') \
   || { docker rmi "$image" >/dev/null 2>&1 || true; die "julia does not run in $image"; }
-docker run --rm --network host "$image" bash -c 'command -v sh ls cat >/dev/null' \
-  || die "$image lacks sh/bash/coreutils"
+docker run --rm --network host "$image" bash -c 'command -v sh ls cat ld >/dev/null' \
+  || die "$image lacks sh/bash/coreutils/ld"
 size=$(docker image inspect -f '{{.Size}}' "$image")
 log "built $image: Julia $version, $((size / 1024 / 1024)) MB"

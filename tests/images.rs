@@ -47,6 +47,21 @@ fn labels_tags_and_layers() {
     assert_eq!(labels["dev.jot.arg-type"], "Vector{Int}");
     assert_eq!(labels["dev.jot.version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(details["Id"], first["local_image"]["id"]);
+    // The offline base image has a linker, so the runtime is in a system image.
+    let sysimage = std::process::Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--entrypoint",
+            "sh",
+            &image,
+        ])
+        .args(["-c", "test -s /opt/jot/jot-sys.so"])
+        .status()
+        .unwrap();
+    assert!(sysimage.success(), "no /opt/jot/jot-sys.so in {image}");
 
     // Unchanged code: the same tag and the same image.
     let again = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());

@@ -25,6 +25,7 @@ pub mod template {
     pub const DOCKERFILE: &str = include_str!("../../../runtime-template/Dockerfile.in");
     pub const BOOTSTRAP: &str = include_str!("../../../runtime-template/bootstrap");
     pub const RUNTIME: &str = include_str!("../../../runtime-template/runtime.jl");
+    pub const SYSIMAGE: &str = include_str!("../../../runtime-template/sysimage.jl");
 }
 
 /// The Julia release whose official image is the default base.
@@ -146,6 +147,7 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
         template::DOCKERFILE,
         template::BOOTSTRAP,
         template::RUNTIME,
+        template::SYSIMAGE,
         base_image_id,
     ] {
         hasher.update(part.as_bytes());
@@ -180,7 +182,7 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
             let mut deps = String::from("ENV JULIA_PROJECT=/var/task\nCOPY deps/ /var/task/\n");
             if !responder.registry_dependencies.is_empty() {
                 deps.push_str(
-                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot julia --startup-file=no -e 'using Pkg; Pkg.instantiate()'\n",
+                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e 'using Pkg; Pkg.instantiate()'\n",
                 );
             }
             let mut sorted: Vec<_> = labels.iter().collect();
@@ -200,7 +202,7 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
                 ),
                 // Precompile into the read-only depot so init loads the cache.
                 format!(
-                    "COPY code/ /var/task/\nRUN JULIA_DEPOT_PATH=/opt/jot/depot julia --startup-file=no -e {}\nLABEL {}\n",
+                    "COPY code/ /var/task/\nRUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e {}\nLABEL {}\n",
                     quote(&format!("using {module}")),
                     label_line.join(" ")
                 ),
@@ -277,6 +279,13 @@ pub fn build_context(request: &BuildRequest, labels: &HashMap<String, String>) -
         &mut archive,
         "runtime/runtime.jl",
         template::RUNTIME.as_bytes(),
+        0o644,
+        0,
+    )?;
+    append_file(
+        &mut archive,
+        "runtime/sysimage.jl",
+        template::SYSIMAGE.as_bytes(),
         0o644,
         0,
     )?;
@@ -542,18 +551,49 @@ async fn add_code_layer(
     Ok(image_id)
 }
 
-/// A build error with the last lines of the build log, which say why.
+/// A build error with the last lines of the build log, which say why, as one
+/// line without the terminal colour codes build steps print.
 fn build_failure(what: &str, error: &str, log: &[String]) -> Error {
-    let tail: Vec<&str> = log.iter().rev().take(8).rev().map(String::as_str).collect();
+    let tail: Vec<String> = log
+        .iter()
+        .rev()
+        .take(8)
+        .rev()
+        .map(|line| strip_terminal_codes(line).trim().to_string())
+        .filter(|line| !line.is_empty())
+        .collect();
     Error::Build(format!(
         "{what}: {}{}",
-        error.trim(),
+        strip_terminal_codes(error.trim()),
         if tail.is_empty() {
             String::new()
         } else {
             format!(" (last build output: {})", tail.join(" | "))
         }
     ))
+}
+
+/// Removes ANSI escape sequences (`ESC [ … letter`) and other control characters.
+fn strip_terminal_codes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for next in chars.by_ref() {
+                    if next.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else if c == '\n' || c == '\t' {
+            out.push(' ');
+        } else if !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -614,7 +654,12 @@ mod tests {
         let context = build_context(&request(dir.path()), &HashMap::new()).unwrap();
         assert_eq!(
             entries(context),
-            ["Dockerfile", "runtime/bootstrap", "runtime/runtime.jl"]
+            [
+                "Dockerfile",
+                "runtime/bootstrap",
+                "runtime/runtime.jl",
+                "runtime/sysimage.jl"
+            ]
         );
         let layer = code_layer(&request(dir.path())).unwrap();
         assert_eq!(entries(layer), ["var/", "var/task/", "var/task/f.jl"]);
@@ -630,6 +675,19 @@ mod tests {
         );
         assert!(stale_base_note("julia:1.12", "2026-11-20T00:00:00Z", now).is_none());
         assert!(stale_base_note("julia:1.12", "garbage", now).is_none());
+    }
+
+    #[test]
+    fn build_failures_are_one_clean_line() {
+        let log = vec![
+            "\u{1b}[91mUndefVarError: x\n\u{1b}[0m".to_string(),
+            "  ".to_string(),
+        ];
+        let error = build_failure("f:1", "returned 1\n", &log).to_string();
+        assert_eq!(
+            error,
+            "build failed: f:1: returned 1 (last build output: UndefVarError: x)"
+        );
     }
 
     #[test]
