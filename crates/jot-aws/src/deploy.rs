@@ -236,7 +236,7 @@ pub async fn deploy_all(
     for descriptor in descriptors {
         let remote = descriptor.remote_image.as_ref().ok_or_else(|| {
             AwsError::InvalidInput(format!(
-                "descriptor `{}` has no remote_image; pipe the output of jot-push (or jot-ls --remote --json) into jot-deploy",
+                "descriptor `{}` has no remote_image; pipe the output of jot-push into jot-deploy",
                 descriptor.name
             ))
         })?;

@@ -149,7 +149,7 @@ impl Descriptor {
     pub fn require_local_image(&self) -> Result<&LocalImage> {
         self.local_image.as_ref().ok_or_else(|| {
             Error::InvalidInput(format!(
-                "descriptor `{}` has no local_image; pipe the output of jot-build (or jot-ls --json) into this tool",
+                "descriptor `{}` has no local_image; pipe the output of jot-build into this tool",
                 self.name
             ))
         })
@@ -174,7 +174,7 @@ pub fn parse_line(line: &str, line_number: usize) -> Result<Descriptor> {
     }
     let descriptor: Descriptor = serde_json::from_value(value).map_err(|e| {
         bad(format!(
-            "{e}; expected a descriptor as written by jot-build or jot-ls --json"
+            "{e}; expected a descriptor as written by jot-build, jot-push or jot-deploy"
         ))
     })?;
     descriptor.validate().map_err(bad)?;

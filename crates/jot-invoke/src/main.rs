@@ -16,7 +16,7 @@ use jot_emulator::{InstanceConfig, LocalFunction};
 
 /// Invoke jot functions, locally (exactly as Lambda runs them) or on AWS Lambda.
 ///
-/// Reads descriptors from stdin (from jot-build, jot-push, jot-deploy or jot-ls --json)
+/// Reads descriptors from stdin (from jot-build, jot-push or jot-deploy)
 /// unless --image or --function-name is given. A local_image descriptor or --image
 /// runs locally; a function descriptor or --function-name runs on AWS Lambda unless --local.
 /// Exit status: 0 success, 3 the function returned an error (its error JSON is printed),

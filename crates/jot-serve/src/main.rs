@@ -16,7 +16,7 @@ use jot_emulator::pool::FunctionPool;
 
 /// Serve jot functions locally behind the AWS Lambda Invoke API.
 ///
-/// Reads descriptors with a local_image on stdin (from jot-build or jot-ls --json) and
+/// Reads descriptors with a local_image on stdin (from jot-build) and
 /// serves POST /2015-03-31/functions/NAME/invocations, so an AWS SDK or CLI with its
 /// endpoint set to the printed URL invokes the Julia code in the local Docker engine.
 #[derive(Parser, Debug)]
