@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use bollard::Docker;
+use bollard::models::ImageInspect;
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateImageOptionsBuilder, ImportImageOptionsBuilder,
 };
@@ -332,14 +333,14 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     let spinner = output::spinner(format!("building {reference}"));
     let built = match request.responder.info.kind {
         // A package is copied and precompiled by the builder.
-        ResponderKind::Package => {
-            run_builder(docker, request, &labels, Some(&reference), &spinner).await
-        }
+        ResponderKind::Package => run_builder(docker, request, &labels, Some(&reference), &spinner)
+            .await
+            .map(|image| image.id.unwrap_or_default()),
         // A script: the builder makes everything up to the code (cached after
         // the first build), and the code goes in as one layer of our own.
         ResponderKind::Script => {
             match run_builder(docker, request, &labels, None, &spinner).await {
-                Ok(stage) => add_code_layer(docker, &stage, request, &labels, &reference).await,
+                Ok(stage) => add_code_layer(docker, stage, request, &labels, &reference).await,
                 Err(e) => Err(e),
             }
         }
@@ -357,14 +358,14 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     ))
 }
 
-/// Runs the Dockerfile through the engine's builder; returns the image id.
+/// Runs the Dockerfile through the engine's builder; returns the image built.
 async fn run_builder(
     docker: &Docker,
     request: &BuildRequest,
     labels: &HashMap<String, String>,
     reference: Option<&str>,
     spinner: &indicatif::ProgressBar,
-) -> Result<String> {
+) -> Result<ImageInspect> {
     let what = reference.unwrap_or(&request.name).to_string();
     let mut options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
@@ -419,7 +420,7 @@ async fn run_builder(
     let inspect = inspect_image(docker, &id).await?.ok_or_else(|| {
         Error::Build(format!("the engine reported success but has no image {id}"))
     })?;
-    Ok(inspect.id.unwrap_or(id))
+    Ok(inspect)
 }
 
 /// The code layer of a script responder: `/var/task/<file>`.
@@ -460,16 +461,11 @@ fn code_layer(request: &BuildRequest) -> Result<Vec<u8>> {
 /// and is not loaded again. Returns the image id.
 async fn add_code_layer(
     docker: &Docker,
-    stage_id: &str,
+    stage: ImageInspect,
     request: &BuildRequest,
     labels: &HashMap<String, String>,
     reference: &str,
 ) -> Result<String> {
-    let stage = inspect_image(docker, stage_id).await?.ok_or_else(|| {
-        Error::Build(format!(
-            "the stage image {stage_id} vanished from the engine"
-        ))
-    })?;
     let layer = code_layer(request)?;
     let layer_digest = format!("sha256:{}", hex(&Sha256::digest(&layer)));
     let mut diff_ids = stage.root_fs.and_then(|r| r.layers).unwrap_or_default();
