@@ -11,7 +11,6 @@ use bytes::Bytes;
 use jot_core::invocation::{Invocation, Outcome};
 use jot_core::output;
 use jot_core::session::{self, InvokePlan, Invoker};
-use serde_json::Value;
 
 use crate::error::Context;
 use crate::{Aws, AwsError, Result};
@@ -153,14 +152,7 @@ pub fn decode_log(encoded: &str) -> String {
 /// The error type of a function error: the payload's `errorType`, else
 /// Lambda's `X-Amz-Function-Error` value (`Unhandled`).
 pub fn error_type(body: &[u8], function_error: &str) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("errorType")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| function_error.to_string())
+    jot_core::check::error_field(body, "errorType").unwrap_or_else(|| function_error.to_string())
 }
 
 /// Runs an invoke plan against a Lambda function: responses on stdout, the

@@ -77,15 +77,19 @@ pub fn fold_verdict(verdict: &mut crate::Result<()>, error: crate::Error) {
     }
 }
 
+/// A string field of an error JSON (`errorMessage`, `errorType`), if the body
+/// is a JSON object that has it.
+pub fn error_field(body: &[u8], field: &str) -> Option<String> {
+    serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get(field)?
+        .as_str()
+        .map(str::to_string)
+}
+
 /// The `errorMessage` of an error JSON, or the body itself.
 pub fn error_message(body: &Bytes) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("errorMessage")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
+    error_field(body, "errorMessage")
         .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned())
         .lines()
         .next()

@@ -42,20 +42,7 @@ impl InvokeApi {
 
     /// Serves on `listener` until the task is dropped.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let api = self.clone();
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request| api.clone().handle(request));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+        crate::http::serve(listener, move |request| self.clone().handle(request)).await
     }
 
     /// Removes every sandbox of every function.

@@ -9,6 +9,7 @@
 
 mod error;
 mod function;
+mod http;
 mod instance;
 pub mod invoke_api;
 pub mod pool;

@@ -114,21 +114,7 @@ impl RuntimeApi {
 }
 
 async fn accept_loop(listener: TcpListener, api: Arc<RuntimeApi>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        // Small request/response messages: never wait for Nagle.
-        let _ = stream.set_nodelay(true);
-        let api = api.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| handle(api.clone(), request));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    crate::http::serve(listener, move |request| handle(api.clone(), request)).await
 }
 
 type Reply = Response<Full<Bytes>>;
