@@ -3,7 +3,9 @@
 #   cold start   container create -> first response   vs  docker run IMAGE julia -e 0
 #                                                      (and docker run IMAGE true)
 #   warm         p50 / p99 over 1000 invocations of one warm sandbox
-#   rebuild      jot-build after a one-line code change vs a fully cached jot-build
+#   rebuild      jot-build after a one-line code change vs a fully cached jot-build,
+#                and vs the engine's own cost of adding one layer (docker load of
+#                a one-file layer, timed over the socket by layer-floor.py)
 # Targets (issue 2): warm p50 <= 0.5 ms, p99 <= 2 ms; cold <= 2x julia floor;
 # rebuild <= 1.2x cached build.
 set -euo pipefail
@@ -54,6 +56,7 @@ rebuild=$(for i in $(seq "$runs"); do
   echo "# edit $i $(date +%s%N)" >>"$work/increment_vector.jl"
   time_ms build
 done | median)
+layer_floor=$(python3 scripts/layer-floor.py "$image" "$runs")
 
 printf '\n%-44s %12s %12s %8s\n' "figure" "jot" "floor" "ratio"
 printf '%-44s %10s ms %10s ms %8s\n' "cold start (create -> first response)" "$cold_ms" "$floor_julia" "$(ratio "$cold_ms" "$floor_julia")"
@@ -62,3 +65,5 @@ printf '%-44s %10s ms %12s %8s\n' "warm p50 ($count invocations)" "$p50" "target
 printf '%-44s %10s ms %12s %8s\n' "warm p99 ($count invocations)" "$p99" "target 2.0" "$(ratio "$p99" 2.0)"
 printf '%-44s %10s ms %10s ms %8s\n' "rebuild after a one-line change" "$rebuild" "$cached" "$(ratio "$rebuild" "$cached")"
 printf '%-44s\n' "  floor: fully cached jot-build"
+printf '%-44s %10s ms %10s ms %8s\n' "rebuild after a one-line change" "$rebuild" "$layer_floor" "$(ratio "$rebuild" "$layer_floor")"
+printf '%-44s\n' "  floor: the engine loading one new layer"

@@ -140,8 +140,7 @@ fn split_reference(image: &str) -> (&str, &str) {
 /// content, so an unchanged responder keeps its tag and any change gets a new one.
 pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
     let info = &request.responder.info;
-    let mut hasher = Sha256::new();
-    for part in [
+    let parts = [
         info.tree_hash.as_str(),
         info.function.as_str(),
         info.arg_type.as_str(),
@@ -150,42 +149,71 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
         template::RUNTIME,
         template::SYSIMAGE,
         base_image_id,
-    ] {
+    ];
+    content_hash(&parts, 12)
+}
+
+/// The first `len` hex digits of a hash of `parts`, each ended by a NUL so
+/// that moving text from one part to the next changes the hash.
+fn content_hash(parts: &[&str], len: usize) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    hex(&hasher.finalize())[..12].to_string()
+    hex(&hasher.finalize())[..len].to_string()
 }
 
-/// The Dockerfile for this responder, rendered from the template. `labels`
-/// go into one LABEL step after a package's code (a script's image gets them
-/// with its code layer instead).
-pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String>) -> String {
+/// The environment that tells the runtime what to load and call: set by an
+/// `ENV` step for a package, written into the image config for a script.
+pub fn responder_env(request: &BuildRequest) -> Vec<(&'static str, String)> {
     let responder = &request.responder;
     let info = &responder.info;
-    let (dependencies, responder_env, code) = match info.kind {
-        ResponderKind::Script => {
-            let file = &responder.files[0].relative;
+    match info.kind {
+        ResponderKind::Script => vec![
+            ("JOT_RESPONDER_KIND", "script".into()),
             (
-                String::new(),
-                format!(
-                    "JOT_RESPONDER_KIND=script JOT_RESPONDER_PATH={} JOT_FUNCTION={} JOT_ARG_TYPE={} _HANDLER={}",
-                    quote(&format!("/var/task/{file}")),
-                    quote(&info.function),
-                    quote(&info.arg_type),
-                    quote(&info.function)
-                ),
-                String::new(),
-            )
-        }
+                "JOT_RESPONDER_PATH",
+                format!("/var/task/{}", responder.files[0].relative),
+            ),
+            ("JOT_FUNCTION", info.function.clone()),
+            ("JOT_ARG_TYPE", info.arg_type.clone()),
+            ("_HANDLER", info.function.clone()),
+        ],
         ResponderKind::Package => {
             let module = info.module.clone().unwrap_or_default();
+            vec![
+                ("JOT_RESPONDER_KIND", "package".into()),
+                ("JOT_RESPONDER_PATH", "/var/task".into()),
+                ("JOT_RESPONDER_MODULE", module.clone()),
+                ("JOT_FUNCTION", info.function.clone()),
+                ("JOT_ARG_TYPE", info.arg_type.clone()),
+                ("_HANDLER", format!("{module}.{}", info.function)),
+            ]
+        }
+    }
+}
+
+/// The Dockerfile for this responder, rendered from the template. For a
+/// script it is the runtime stage alone, the same for every script on the
+/// same base image; for a package it goes on to the dependencies, the code,
+/// its environment and `labels`.
+pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String>) -> String {
+    let responder = &request.responder;
+    let (dependencies, responder_env, code) = match responder.info.kind {
+        ResponderKind::Script => (String::new(), String::new(), String::new()),
+        ResponderKind::Package => {
+            let module = responder.info.module.clone().unwrap_or_default();
             let mut deps = String::from("ENV JULIA_PROJECT=/var/task\nCOPY deps/ /var/task/\n");
             if !responder.registry_dependencies.is_empty() {
                 deps.push_str(
                     "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e 'using Pkg; Pkg.instantiate()'\n",
                 );
             }
+            let env: Vec<String> = responder_env(request)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={}", quote(&v)))
+                .collect();
             let mut sorted: Vec<_> = labels.iter().collect();
             sorted.sort();
             let label_line: Vec<String> = sorted
@@ -194,13 +222,7 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
                 .collect();
             (
                 deps,
-                format!(
-                    "JOT_RESPONDER_KIND=package JOT_RESPONDER_PATH=/var/task JOT_RESPONDER_MODULE={} JOT_FUNCTION={} JOT_ARG_TYPE={} _HANDLER={}",
-                    quote(&module),
-                    quote(&info.function),
-                    quote(&info.arg_type),
-                    quote(&format!("{module}.{}", info.function))
-                ),
+                format!("ENV {}", env.join(" ")),
                 // Precompile into the read-only depot so init loads the cache.
                 format!(
                     "COPY code/ /var/task/\nRUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e {}\nLABEL {}\n",
@@ -215,6 +237,27 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
         .replace("{{DEPENDENCIES}}", &dependencies)
         .replace("{{RESPONDER_ENV}}", &responder_env)
         .replace("{{CODE}}", &code)
+}
+
+/// Where the runtime stage of scripts is kept: one image per base image and
+/// runtime, tagged by [`runtime_stage_key`]. The tag keeps it out of `docker
+/// image prune`, so the precompiled runtime survives a clean-up.
+pub const RUNTIME_STAGE_REPOSITORY: &str = "jot-runtime";
+
+/// A hash of everything the runtime stage is built from: its Dockerfile, the
+/// runtime files and the base image's id. The engine's builder would answer
+/// from its cache for the same inputs, so an image tagged with this key can
+/// stand in for a builder run.
+pub fn runtime_stage_key(request: &BuildRequest, base_image_id: &str) -> String {
+    let dockerfile = render_dockerfile(request, &HashMap::new());
+    let parts = [
+        dockerfile.as_str(),
+        template::BOOTSTRAP,
+        template::RUNTIME,
+        template::SYSIMAGE,
+        base_image_id,
+    ];
+    content_hash(&parts, 16)
 }
 
 /// A Dockerfile string literal.
@@ -333,17 +376,15 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     let spinner = output::spinner(format!("building {reference}"));
     let built = match request.responder.info.kind {
         // A package is copied and precompiled by the builder.
-        ResponderKind::Package => run_builder(docker, request, &labels, Some(&reference), &spinner)
+        ResponderKind::Package => run_builder(docker, request, &labels, &reference, &spinner)
             .await
             .map(|image| image.id.unwrap_or_default()),
-        // A script: the builder makes everything up to the code (cached after
-        // the first build), and the code goes in as one layer of our own.
-        ResponderKind::Script => {
-            match run_builder(docker, request, &labels, None, &spinner).await {
-                Ok(stage) => add_code_layer(docker, stage, request, &labels, &reference).await,
-                Err(e) => Err(e),
-            }
-        }
+        // A script: the shared runtime stage (built once per base image), and
+        // the code as one layer of our own.
+        ResponderKind::Script => match runtime_stage(docker, request, &base_id, &spinner).await {
+            Ok(stage) => add_code_layer(docker, stage, request, &labels, &reference).await,
+            Err(e) => Err(e),
+        },
     };
     spinner.finish_and_clear();
     let id = built?;
@@ -358,24 +399,43 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     ))
 }
 
+/// The runtime stage for a script: the image tagged with its key when the
+/// engine has it (no builder run at all), else built and tagged now.
+async fn runtime_stage(
+    docker: &Docker,
+    request: &BuildRequest,
+    base_image_id: &str,
+    spinner: &indicatif::ProgressBar,
+) -> Result<ImageInspect> {
+    let reference = format!(
+        "{RUNTIME_STAGE_REPOSITORY}:{}",
+        runtime_stage_key(request, base_image_id)
+    );
+    if let Some(stage) = inspect_image(docker, &reference).await? {
+        return Ok(stage);
+    }
+    spinner.set_message(format!(
+        "building the runtime stage {reference} (once per base image)"
+    ));
+    run_builder(docker, request, &HashMap::new(), &reference, spinner).await
+}
+
 /// Runs the Dockerfile through the engine's builder; returns the image built.
 async fn run_builder(
     docker: &Docker,
     request: &BuildRequest,
     labels: &HashMap<String, String>,
-    reference: Option<&str>,
+    reference: &str,
     spinner: &indicatif::ProgressBar,
 ) -> Result<ImageInspect> {
-    let what = reference.unwrap_or(&request.name).to_string();
-    let mut options = BuildImageOptionsBuilder::default()
+    let what = reference.to_string();
+    let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
+        .t(reference)
         .rm(true)
         .forcerm(true)
         // Build steps must not need a bridge network: engines here run without one.
         .networkmode("host");
-    if let Some(reference) = reference {
-        options = options.t(reference);
-    }
     let context = build_context(request, labels)?;
     let mut log = Vec::new();
     let mut image_id = None;
@@ -454,11 +514,12 @@ fn code_layer(request: &BuildRequest) -> Result<Vec<u8>> {
         .map_err(|e| Error::io("creating the code layer", e))
 }
 
-/// Makes the final image from the stage image plus one code layer and loads it
-/// into the engine (`docker load` of an archive holding only the new layer:
-/// the engine already has the others). The image config is derived from the
-/// stage and the responder alone, so unchanged code gives the same image id
-/// and is not loaded again. Returns the image id.
+/// Makes the final image from the runtime stage plus one code layer, with the
+/// responder's labels and environment in its config, and loads it into the
+/// engine (`docker load` of an archive holding only the new layer: the engine
+/// already has the others). The image config is derived from the stage and
+/// the responder alone, so unchanged code gives the same image id and is not
+/// loaded again. Returns the image id.
 async fn add_code_layer(
     docker: &Docker,
     stage: ImageInspect,
@@ -483,6 +544,10 @@ async fn add_code_layer(
             .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
     );
     config["Labels"] = serde_json::Value::Object(all_labels);
+    config["Env"] = serde_json::Value::from(with_env(
+        config.get("Env").and_then(|e| e.as_array()),
+        &responder_env(request),
+    ));
     let created = labels::rfc3339(request.responder.modified);
     let image_config = serde_json::json!({
         "architecture": stage.architecture.unwrap_or_else(|| "amd64".into()),
@@ -547,6 +612,30 @@ async fn add_code_layer(
     Ok(image_id)
 }
 
+/// An image's `KEY=value` environment with `overrides` set: existing keys are
+/// replaced in place, new ones appended.
+fn with_env(
+    existing: Option<&Vec<serde_json::Value>>,
+    overrides: &[(&str, String)],
+) -> Vec<String> {
+    let mut env: Vec<String> = existing
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for (key, value) in overrides {
+        let entry = format!("{key}={value}");
+        match env
+            .iter_mut()
+            .find(|e| e.split_once('=').map(|(k, _)| k) == Some(key))
+        {
+            Some(slot) => *slot = entry,
+            None => env.push(entry),
+        }
+    }
+    env
+}
+
 /// A build error with the last lines of the build log, which say why, as one
 /// line without the terminal colour codes build steps print.
 fn build_failure(what: &str, error: &str, log: &[String]) -> Error {
@@ -609,20 +698,90 @@ mod tests {
     }
 
     #[test]
-    fn renders_runtime_before_code() {
+    fn a_script_dockerfile_is_the_shared_runtime_stage() {
         let dir = tempfile::tempdir().unwrap();
-        let dockerfile = render_dockerfile(&request(dir.path()), &HashMap::new());
+        let first = request(dir.path());
+        let dockerfile = render_dockerfile(&first, &HashMap::new());
         assert!(dockerfile.starts_with("# Generated"));
         assert!(dockerfile.contains("FROM jot/julia:test"));
-        assert!(dockerfile.contains("JOT_ARG_TYPE=\"Vector{Int}\""));
-        let runtime = dockerfile.find("COPY runtime/").unwrap();
-        let responder = dockerfile.find("ENV JOT_RESPONDER_KIND").unwrap();
-        assert!(runtime < responder);
-        assert!(
-            !dockerfile.contains("COPY code/"),
-            "a script's code is a layer of its own"
-        );
+        assert!(dockerfile.contains("COPY runtime/"));
         assert!(!dockerfile.contains("{{"));
+        assert!(
+            !dockerfile.contains("COPY code/") && !dockerfile.contains("JOT_FUNCTION"),
+            "a script's code and environment are jot's own layer and config"
+        );
+        // Another script, function and argument type: the same stage.
+        let other_dir = tempfile::tempdir().unwrap();
+        let path = other_dir.path().join("g.jl");
+        std::fs::write(&path, "g(s::String) = s\n").unwrap();
+        let mut other = first.clone();
+        other.responder = Responder::load(&path, None, Some("String")).unwrap();
+        assert_eq!(dockerfile, render_dockerfile(&other, &HashMap::new()));
+        assert_eq!(
+            runtime_stage_key(&first, "sha256:1"),
+            runtime_stage_key(&other, "sha256:1")
+        );
+        assert_ne!(
+            runtime_stage_key(&first, "sha256:1"),
+            runtime_stage_key(&first, "sha256:2"),
+            "a new base image needs a new stage"
+        );
+        let env = responder_env(&first);
+        assert!(env.contains(&("JOT_ARG_TYPE", "Vector{Int}".to_string())));
+        assert!(env.contains(&("JOT_RESPONDER_PATH", "/var/task/f.jl".to_string())));
+    }
+
+    #[test]
+    fn a_package_dockerfile_sets_its_environment_after_the_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("Project.toml"),
+            "name = \"Greeter\"\nuuid = \"8f5b7a42-2b55-4a6c-9c53-1d0e1c0f6b11\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("src/Greeter.jl"),
+            "module Greeter\ngreet(x) = x\nend\n",
+        )
+        .unwrap();
+        let mut package = request(dir.path());
+        package.responder = Responder::load(dir.path(), Some("greet"), None).unwrap();
+        let labels = HashMap::from([("dev.jot.function".to_string(), "greet".to_string())]);
+        let dockerfile = render_dockerfile(&package, &labels);
+        let runtime = dockerfile.find("COPY runtime/").unwrap();
+        let env = dockerfile
+            .find("ENV JOT_RESPONDER_KIND=\"package\"")
+            .unwrap();
+        let code = dockerfile.find("COPY code/").unwrap();
+        assert!(runtime < env && env < code, "{dockerfile}");
+        assert!(dockerfile.contains("_HANDLER=\"Greeter.greet\""));
+        assert!(dockerfile.contains("LABEL \"dev.jot.function\"=\"greet\""));
+        assert!(!dockerfile.contains("{{"));
+    }
+
+    #[test]
+    fn environment_overrides_replace_in_place_and_append() {
+        let existing = vec![
+            serde_json::Value::from("PATH=/usr/bin"),
+            serde_json::Value::from("JOT_FUNCTION=old"),
+        ];
+        let env = with_env(
+            Some(&existing),
+            &[
+                ("JOT_FUNCTION", "new".into()),
+                ("JOT_ARG_TYPE", "Dict{String,Int}".into()),
+            ],
+        );
+        assert_eq!(
+            env,
+            [
+                "PATH=/usr/bin",
+                "JOT_FUNCTION=new",
+                "JOT_ARG_TYPE=Dict{String,Int}"
+            ]
+        );
+        assert_eq!(with_env(None, &[("A", "b=c".into())]), ["A=b=c"]);
     }
 
     #[test]
