@@ -1405,6 +1405,29 @@ function precompile_workload()
     precompile(make_context, (Response, Config))
     precompile(load_responder, (Config,))
     precompile(main, ())
+    precompile_cold_path()
+    return nothing
+end
+
+# What an on-demand cold start otherwise compiles before its first response (seen
+# with JOT_JULIA_FLAGS=--trace-compile=stderr): the responder lookup, the HTTP
+# client run over canned bytes, and the socket methods it reaches.
+function precompile_cold_path()
+    try
+        c = Conn("127.0.0.1:9001")
+        warm_http(c, false, Config())
+        warm_http(c, true, Config())
+    catch
+    end
+    precompile(resolve_responder, (Config, Symbol))
+    precompile(connect!, (Conn,))
+    precompile(Sockets.connect!, (TCPSocket, Sockets.IPv4, Int))
+    precompile(write, (TCPSocket, Vector{UInt8}))
+    precompile(SubString, (String, Int, Int))
+    precompile(parentmodule, (DataType,))
+    precompile(in, (Module, Tuple{Module,Module}))
+    precompile(methods, (Any,))
+    precompile(Val, (Bool,))
     return nothing
 end
 

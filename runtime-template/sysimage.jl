@@ -15,3 +15,11 @@ Base.init_depot_path()
 push!(LOAD_PATH, ENV["JOT_RUNTIME_LIB"])
 using JotRuntime
 JotRuntime.precompile_workload()
+
+# Julia's own start with stdout and stderr on pipes, as on Lambda: compiled here
+# rather than at every cold start.
+import Logging, REPL
+precompile(Base.Multimedia.TextDisplay, (Base.PipeEndpoint,))
+precompile(Logging.ConsoleLogger, (Base.PipeEndpoint,))
+precompile(Base.CoreLogging.with_logger, (Function, Logging.ConsoleLogger))
+precompile(REPL.Terminals.TTYTerminal, (String, IOStream, Base.PipeEndpoint, Base.PipeEndpoint))
