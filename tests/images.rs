@@ -185,6 +185,47 @@ fn scripts_share_one_runtime_stage_and_survive_its_removal() {
 }
 
 #[test]
+fn a_cold_start_compiles_only_the_responders_own_code() {
+    let script = script("triple.jl", "triple(v::Vector{Int}) = 3 .* v\n");
+    let descriptor = build(&script.path, &["--arg-type", "Vector{Int}"]);
+    let output = run_with_stdin(
+        jot("jot-invoke").args([
+            "--payload",
+            "[1,2]",
+            "--logs",
+            "--env",
+            "JOT_JULIA_FLAGS=--trace-compile=stderr",
+        ]),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!((code, stdout.as_str()), (0, "[3,6]"), "{stderr}");
+    let compiled: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("precompile("))
+        .collect();
+    assert!(
+        compiled.iter().any(|l| l.contains("Main.triple")),
+        "no compile trace in the logs: {stderr}"
+    );
+    // The system image holds the runtime, its HTTP client and Julia's start on
+    // pipes; what is left is the loop specialised on the user's function.
+    let runtime_compiled: Vec<&&str> = compiled
+        .iter()
+        .filter(|l| {
+            (l.contains("JotRuntime.") && !l.contains("typeof(JotRuntime.serve)"))
+                || l.contains("Sockets.")
+                || l.contains("REPL.")
+                || l.contains("TextDisplay")
+        })
+        .collect();
+    assert!(
+        runtime_compiled.is_empty(),
+        "compiled at a cold start: {runtime_compiled:#?}"
+    );
+}
+
+#[test]
 fn upper_case_names_are_lowered_with_a_note() {
     let script = script("AddOne.jl", "AddOne(x::Int) = x + 1\n");
     let output = run(jot("jot-build")
