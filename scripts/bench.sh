@@ -65,7 +65,7 @@ mkdir -p "$peer"
 cp "$work/increment_vector.jl" "$peer/"
 printf 'FROM %s\nCOPY increment_vector.jl /var/task/increment_vector.jl\n' "$image" >"$peer/Dockerfile"
 docker_build() { DOCKER_BUILDKIT=0 docker build -q --network host -t jot-bench-peer "$peer"; }
-docker_build >/dev/null
+docker_build >/dev/null 2>&1
 peer_cached=$(for _ in $(seq "$runs"); do time_ms docker_build; done | median)
 peer_rebuild=$(for i in $(seq "$runs"); do
   echo "# edit $i $(date +%s%N)" >>"$peer/increment_vector.jl"
