@@ -3,15 +3,6 @@
 
 use jot_tests::*;
 
-fn inspect(image: &str) -> serde_json::Value {
-    let output = std::process::Command::new("docker")
-        .args(["image", "inspect", image])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "docker image inspect {image}");
-    json(&String::from_utf8_lossy(&output.stdout))[0].clone()
-}
-
 #[test]
 fn labels_tags_and_layers() {
     let script = script(
@@ -21,7 +12,7 @@ fn labels_tags_and_layers() {
     let first = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());
     let image = first["local_image"]["image"].as_str().unwrap().to_string();
     assert!(image.starts_with("increment-vector:"), "{image}");
-    let details = inspect(&image);
+    let details = inspect_image(&image);
     let labels = &details["Config"]["Labels"];
     assert_eq!(labels["org.opencontainers.image.title"], "increment-vector");
     assert_eq!(
@@ -62,6 +53,29 @@ fn labels_tags_and_layers() {
         .status()
         .unwrap();
     assert!(sysimage.success(), "no /opt/jot/jot-sys.so in {image}");
+    // The history names every layer: the runtime stage's steps, then the code.
+    let history = std::process::Command::new("docker")
+        .args([
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}",
+            &image,
+        ])
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&history.stdout);
+    let steps: Vec<&str> = history.lines().collect();
+    assert!(
+        steps[0].starts_with("jot-build: the responder's code"),
+        "{history}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("/opt/jot/bootstrap --precompile")),
+        "{history}"
+    );
 
     // Unchanged code: the same tag and the same image.
     let again = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());
@@ -78,14 +92,15 @@ fn labels_tags_and_layers() {
         changed["responder"]["tree_hash"],
         first["responder"]["tree_hash"]
     );
-    let old_layers = inspect(&image)["RootFS"]["Layers"]
+    let old_layers = inspect_image(&image)["RootFS"]["Layers"]
         .as_array()
         .unwrap()
         .clone();
-    let new_layers = inspect(changed["local_image"]["image"].as_str().unwrap())["RootFS"]["Layers"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let new_layers =
+        inspect_image(changed["local_image"]["image"].as_str().unwrap())["RootFS"]["Layers"]
+            .as_array()
+            .unwrap()
+            .clone();
     assert_eq!(old_layers.len(), new_layers.len());
     let shared = old_layers
         .iter()
@@ -93,95 +108,6 @@ fn labels_tags_and_layers() {
         .take_while(|(a, b)| a == b)
         .count();
     assert_eq!(shared, old_layers.len() - 1, "only the code layer differs");
-}
-
-/// The `jot-runtime:KEY` image whose layers the image's layers extend by one.
-fn runtime_stage_of(layers: &[serde_json::Value]) -> Option<String> {
-    let output = std::process::Command::new("docker")
-        .args([
-            "images",
-            "jot-runtime",
-            "--format",
-            "{{.Repository}}:{{.Tag}}",
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find(|stage| {
-            inspect(stage)["RootFS"]["Layers"]
-                .as_array()
-                .map(Vec::as_slice)
-                == Some(&layers[..layers.len() - 1])
-        })
-        .map(str::to_string)
-}
-
-#[test]
-fn scripts_share_one_runtime_stage_and_survive_its_removal() {
-    let square = script("square.jl", "square(x::Int) = x * x\n");
-    let shout = script("shout.jl", "shout(s::String) = uppercase(s)\n");
-    let square_built = json(build(&square.path, &["--arg-type", "Int"]).trim());
-    let shout_built = json(build(&shout.path, &["--arg-type", "String"]).trim());
-    let layers = |built: &serde_json::Value| {
-        inspect(built["local_image"]["image"].as_str().unwrap())["RootFS"]["Layers"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
-    let (square_layers, shout_layers) = (layers(&square_built), layers(&shout_built));
-    let stage = runtime_stage_of(&square_layers).expect("a jot-runtime image under the code layer");
-    assert_eq!(
-        runtime_stage_of(&shout_layers).as_deref(),
-        Some(stage.as_str()),
-        "two scripts, one runtime stage"
-    );
-    // What to call lives in the image config, not in the shared stage.
-    let env =
-        inspect(shout_built["local_image"]["image"].as_str().unwrap())["Config"]["Env"].clone();
-    let env: Vec<&str> = env
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
-    for expected in [
-        "JOT_FUNCTION=shout",
-        "JOT_ARG_TYPE=String",
-        "JOT_RESPONDER_PATH=/var/task/shout.jl",
-        "_HANDLER=shout",
-    ] {
-        assert!(env.contains(&expected), "{expected} not in {env:?}");
-    }
-    let stage_env = inspect(&stage)["Config"]["Env"].to_string();
-    assert!(!stage_env.contains("JOT_FUNCTION"), "{stage_env}");
-
-    // Without the stage (its cached parents kept), the builder makes it
-    // again and the same code gives the same image.
-    let removed = std::process::Command::new("docker")
-        .args(["image", "rm", "--no-prune", &stage])
-        .output()
-        .unwrap();
-    assert!(
-        removed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&removed.stderr)
-    );
-    let descriptor = build(&square.path, &["--arg-type", "Int"]);
-    assert_eq!(
-        json(descriptor.trim())["local_image"],
-        square_built["local_image"]
-    );
-    assert_eq!(
-        runtime_stage_of(&square_layers).as_deref(),
-        Some(stage.as_str())
-    );
-    let output = run_with_stdin(
-        jot("jot-invoke").args(["--payload", "7"]),
-        descriptor.as_bytes(),
-    );
-    let (code, stdout, stderr) = outcome(&output);
-    assert_eq!((code, stdout.as_str()), (0, "49"), "{stderr}");
 }
 
 #[test]

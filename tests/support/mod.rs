@@ -96,3 +96,13 @@ pub fn outcome(output: &Output) -> (i32, String, String) {
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// `docker image inspect` of one image, as JSON; panics when there is none.
+pub fn inspect_image(image: &str) -> serde_json::Value {
+    let output = Command::new("docker")
+        .args(["image", "inspect", image])
+        .output()
+        .expect("run docker image inspect");
+    assert!(output.status.success(), "docker image inspect {image}");
+    json(&String::from_utf8_lossy(&output.stdout))[0].clone()
+}

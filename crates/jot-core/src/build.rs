@@ -549,13 +549,23 @@ async fn add_code_layer(
         &responder_env(request),
     ));
     let created = labels::rfc3339(request.responder.modified);
+    let mut history = stage_history(
+        docker,
+        stage.id.as_deref().unwrap_or_default(),
+        diff_ids.len() - 1,
+    )
+    .await?;
+    history.push(serde_json::json!({
+        "created": created,
+        "created_by": "jot-build: the responder's code in /var/task",
+    }));
     let image_config = serde_json::json!({
         "architecture": stage.architecture.unwrap_or_else(|| "amd64".into()),
         "os": stage.os.unwrap_or_else(|| "linux".into()),
         "created": created,
         "config": config,
         "rootfs": { "type": "layers", "diff_ids": diff_ids },
-        "history": [{ "created": created, "created_by": "jot-build: the responder's code in /var/task" }],
+        "history": history,
     });
     let config_bytes = serde_json::to_vec(&image_config)
         .map_err(|e| Error::Internal(format!("cannot write the image config: {e}")))?;
@@ -610,6 +620,47 @@ async fn add_code_layer(
         }
     }
     Ok(image_id)
+}
+
+/// The stage's history as image-config entries, oldest first, so `docker
+/// history` and layer browsers show where each layer came from. Empty when
+/// the engine's account does not match the stage's `layers` (a step that made
+/// an empty layer reads like a metadata step): a history that names the wrong
+/// layers would be worse than none.
+async fn stage_history(
+    docker: &Docker,
+    stage_id: &str,
+    layers: usize,
+) -> Result<Vec<serde_json::Value>> {
+    let items = docker
+        .image_history(stage_id)
+        .await
+        .map_err(|e| engine_error(&format!("reading the history of {stage_id}"), e))?;
+    let entries: Vec<serde_json::Value> = items
+        .iter()
+        .rev()
+        .map(|item| {
+            let mut entry = serde_json::json!({
+                "created": labels::rfc3339(
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(item.created.max(0) as u64)
+                ),
+                "created_by": item.created_by,
+            });
+            if !item.comment.is_empty() {
+                entry["comment"] = item.comment.clone().into();
+            }
+            if item.size == 0 {
+                entry["empty_layer"] = true.into();
+            }
+            entry
+        })
+        .collect();
+    let with_layers = items.iter().filter(|item| item.size != 0).count();
+    Ok(if with_layers == layers {
+        entries
+    } else {
+        Vec::new()
+    })
 }
 
 /// An image's `KEY=value` environment with `overrides` set: existing keys are
