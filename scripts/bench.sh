@@ -52,10 +52,16 @@ count=$(json_field "['warm']['count']" <<<"$warm")
 
 # Rebuilds: fully cached vs a one-line change of the user's code.
 cached=$(for _ in $(seq "$runs"); do time_ms build; done | median)
-rebuild=$(for i in $(seq "$runs"); do
-  echo "# edit $i $(date +%s%N)" >>"$work/increment_vector.jl"
-  time_ms build
-done | median)
+# edited_ms FILE CMD...: median over $runs of CMD run after a one-line edit of FILE
+edited_ms() {
+  local file=$1 i
+  shift
+  for i in $(seq "$runs"); do
+    echo "# edit $i $(date +%s%N)" >>"$file"
+    time_ms "$@"
+  done | median
+}
+rebuild=$(edited_ms "$work/increment_vector.jl" build)
 layer_floor=$(python3 scripts/layer-floor.py "$image" "$runs")
 
 # For comparison, what a Dockerfile-based tool (SAM, Jot.jl) pays for the same
@@ -67,10 +73,7 @@ printf 'FROM %s\nCOPY increment_vector.jl /var/task/increment_vector.jl\n' "$ima
 docker_build() { DOCKER_BUILDKIT=0 docker build -q --network host -t jot-bench-peer "$peer"; }
 docker_build >/dev/null 2>&1
 peer_cached=$(for _ in $(seq "$runs"); do time_ms docker_build; done | median)
-peer_rebuild=$(for i in $(seq "$runs"); do
-  echo "# edit $i $(date +%s%N)" >>"$peer/increment_vector.jl"
-  time_ms docker_build
-done | median)
+peer_rebuild=$(edited_ms "$peer/increment_vector.jl" docker_build)
 docker image rm jot-bench-peer >/dev/null 2>&1 || true
 
 printf '\n%-44s %12s %12s %8s\n' "figure" "jot" "floor" "ratio"

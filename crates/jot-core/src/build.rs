@@ -428,7 +428,6 @@ async fn run_builder(
     reference: &str,
     spinner: &indicatif::ProgressBar,
 ) -> Result<ImageInspect> {
-    let what = reference.to_string();
     let options = BuildImageOptionsBuilder::default()
         .dockerfile("Dockerfile")
         .t(reference)
@@ -448,12 +447,12 @@ async fn run_builder(
         let info = match item {
             Ok(info) => info,
             Err(bollard::errors::Error::DockerStreamError { error }) => {
-                return Err(build_failure(&what, &error, &log));
+                return Err(build_failure(reference, &error, &log));
             }
-            Err(e) => return Err(engine_error(&format!("building {what}"), e)),
+            Err(e) => return Err(engine_error(&format!("building {reference}"), e)),
         };
         if let Some(error) = info.error_detail.and_then(|d| d.message).or(info.error) {
-            return Err(build_failure(&what, &error, &log));
+            return Err(build_failure(reference, &error, &log));
         }
         if let Some(id) = info.aux.and_then(|aux| aux.id) {
             image_id = Some(id);
@@ -473,7 +472,7 @@ async fn run_builder(
     }
     let id = image_id.ok_or_else(|| {
         Error::Build(format!(
-            "{what}: the engine did not say which image it built"
+            "{reference}: the engine did not say which image it built"
         ))
     })?;
     // Resolve a short id to the full one.
