@@ -12,7 +12,7 @@ Base.reinit_stdio()
                            string("v", VERSION.major, ".", VERSION.minor))
 Base.init_load_path()
 Base.init_depot_path()
-push!(LOAD_PATH, ENV["JOT_RUNTIME_LIB"])
+push!(LOAD_PATH, ENV["JOT_RUNTIME_LIB"])   # the directory holding JotRuntime/
 using JotRuntime
 JotRuntime.precompile_workload()
 

@@ -1,0 +1,36 @@
+# Jot's AWS Lambda custom runtime for Julia, as the package JotRuntime.
+#
+# Needs no Julia packages (only the Sockets standard library) and runs on Julia 1.5
+# and every later release. It loads the responder named by the JOT_* environment
+# variables, then serves the Lambda Runtime API forever: fetch an event, convert its
+# JSON to the declared argument type, call the function, post the result as JSON.
+# runtime-template/README.md describes the contract with the image.
+
+module JotRuntime
+
+using Sockets
+
+export LambdaContext, remaining_time_ms
+
+const API_PREFIX = "/2018-06-01/runtime"          # under the address's own prefix
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100   # what the Runtime API accepts
+# The directory of the runtime's source files: stack traces are cut at its frames.
+const SRC_DIR = @__DIR__
+
+include("json_read.jl")     # JSON → Dict{String,Any} / Vector{Any} / numbers / …
+include("json_write.jl")    # any value → JSON
+include("convert.jl")       # a parsed event → the declared argument type
+include("http.jl")          # the Runtime API address and the HTTP/1.1 client
+include("context.jl")       # LambdaContext and the configuration from ENV
+include("errors.jl")        # error reports to the Runtime API and stderr
+include("load.jl")          # loading the responder (init)
+include("warmup.jl")        # compiling the hot path in init
+include("loop.jl")          # the invocation loop and main()
+include("precompile.jl")    # the workload of `bootstrap --precompile`
+
+# (The ccall lives in a function: a top-level statement with a ccall is compiled, not
+# interpreted, and compiling this line would infer the whole workload at every start.)
+generating_output() = ccall(:jl_generating_output, Cint, ()) == 1
+generating_output() && precompile_workload()
+
+end # module JotRuntime
