@@ -5,7 +5,7 @@ BIN := target/debug
 TOOLS := jot jot-build jot-invoke jot-serve jot-push jot-deploy
 SHELLS := bash zsh fish
 
-.PHONY: all build demo test unit setup docker julia-image ministack runtime-layer bench completions lint clean-containers
+.PHONY: all build demo test unit setup docker julia-image ministack runtime-layer runtime-test bench completions lint clean-containers
 
 all: build
 
@@ -29,13 +29,22 @@ ministack:
 	bash scripts/ensure-ministack.sh
 
 ## The whole test suite, end to end against the real engine, Julia and MiniStack.
-test: setup build runtime-layer
+test: setup build runtime-test runtime-layer
 	$(CARGO) test --workspace --no-fail-fast
 
 ## Build the jot runtime layer (with its system image) on the test base image
 ## once, before tests build in parallel.
 runtime-layer: build julia-image
 	JOT_BASE_IMAGE=$${JOT_TEST_BASE_IMAGE:-jot/julia:1.5.3-bullseye} $(BIN)/jot-build examples/increment_vector.jl --arg-type 'Vector{Int}' >/dev/null
+
+## The Julia runtime's own tests (runtime-template/JotRuntime/test), inside the
+## offline Julia image: host networking (the tests serve on 127.0.0.1), a writable
+## depot in the container's /tmp. Fails if any test fails.
+runtime-test: julia-image
+	docker run --rm --network host -e JULIA_DEPOT_PATH=/tmp/depot \
+	  -v $(CURDIR)/runtime-template:/runtime:ro \
+	  $${JOT_TEST_BASE_IMAGE:-jot/julia:1.5.3-bullseye} \
+	  julia --startup-file=no /runtime/JotRuntime/test/runtests.jl
 
 ## Unit tests only (no Docker needed).
 unit:

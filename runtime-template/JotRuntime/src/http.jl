@@ -39,8 +39,9 @@ struct RuntimeAddress
 end
 
 # RFC 3986 path characters (pchar) and "/".
-const PREFIX_RE = r"^(/[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)*$"
-const HOSTNAME_RE = r"^[A-Za-z0-9_]([A-Za-z0-9_\-.]*[A-Za-z0-9_])?$"
+const PREFIX_RE = r"\A(/[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)*\z"
+const HOSTNAME_RE = r"\A[A-Za-z0-9_]([A-Za-z0-9_\-.]*[A-Za-z0-9_])?\z"
+# (\A…\z, not ^…$: $ would also match before a final newline.)
 
 """
     parse_runtime_api(value) -> RuntimeAddress
@@ -88,11 +89,11 @@ function parse_runtime_api(value::AbstractString)
         else
             isempty(host) && bad("the host is missing")
             occursin(HOSTNAME_RE, host) || bad("$(repr(host)) is not a host name or address")
-            occursin(r"^[0-9.]+$", host) && tryparse_ip(host, false) === nothing &&
+            occursin(r"\A[0-9.]+\z", host) && tryparse_ip(host, false) === nothing &&
                 bad("$(repr(host)) is not an IPv4 address")
         end
     end
-    occursin(r"^[0-9]{1,5}$", portstr) || bad("the port $(repr(portstr)) is not a number")
+    occursin(r"\A[0-9]{1,5}\z", portstr) || bad("the port $(repr(portstr)) is not a number")
     port = parse(Int, portstr)
     1 <= port <= 65535 || bad("the port $port is out of range (1-65535)")
     hostport = occursin(':', host) ? "[$host]:$port" : "$host:$port"

@@ -1,0 +1,21 @@
+# Tests of the jot runtime (the package JotRuntime), stdlib only. Run them in a
+# Julia image with `make runtime-test`, or directly:
+#     JULIA_DEPOT_PATH=/tmp/depot julia --startup-file=no runtime-template/JotRuntime/test/runtests.jl
+# The depot must be writable (a test package and the runtime get precompiled).
+# Exits non-zero if any test fails.
+
+using Test, Sockets, Dates
+
+include(joinpath(@__DIR__, "..", "src", "JotRuntime.jl"))
+using .JotRuntime
+const J = JotRuntime
+
+include("helpers.jl")
+
+@testset "JotRuntime" begin
+    include("test_json.jl")
+    include("test_convert.jl")
+    include("test_http.jl")
+    include("test_invoke.jl")
+    include("test_e2e.jl")
+end
