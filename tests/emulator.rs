@@ -21,7 +21,7 @@ fn image_of(file: &str, code: &str, args: &[&str]) -> (Script, String) {
 #[tokio::test]
 async fn an_event_that_is_not_json_is_a_function_error_and_the_runtime_goes_on() {
     let (_script, image) = image_of("echo_back.jl", "echo_back(x) = x\n", &[]);
-    let docker = jot_core::docker::connect().await.unwrap();
+    let docker = jot_docker::connect().await.unwrap();
     let instance = Instance::start(&docker, InstanceConfig::new(&image, "echo-back"))
         .await
         .unwrap();
@@ -55,7 +55,7 @@ async fn concurrent_invocations_get_their_own_sandboxes_and_warm_ones_are_reused
     let code =
         "sandbox_name(seconds::Int) = (sleep(seconds); ENV[\"AWS_LAMBDA_LOG_STREAM_NAME\"])\n";
     let (_script, image) = image_of("sandbox_name.jl", code, &["--arg-type", "Int"]);
-    let docker = jot_core::docker::connect().await.unwrap();
+    let docker = jot_docker::connect().await.unwrap();
     let pool = FunctionPool::new(&docker, InstanceConfig::new(&image, "sandbox-name"), 3);
     let (a, b, c) = tokio::join!(
         pool.invoke(Bytes::from_static(b"2")),

@@ -6,6 +6,7 @@ use std::error::Error as StdError;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::error::SdkError;
+use jot_core::error::AwsFailure;
 
 /// Everything that can go wrong talking to AWS or preparing to.
 #[derive(Debug, thiserror::Error)]
@@ -48,14 +49,62 @@ pub enum AwsError {
     Core(#[from] jot_core::Error),
 }
 
+impl AwsError {
+    /// What kind of failure this is, for callers that map failures (a
+    /// service's HTTP status, a retry); `None` for input errors.
+    pub fn failure(&self) -> Option<AwsFailure> {
+        Some(match self {
+            AwsError::InvalidInput(_) | AwsError::NotJot(_) | AwsError::Core(_) => return None,
+            AwsError::NoCredentials(_) => AwsFailure::Credentials,
+            AwsError::NoRegion => AwsFailure::Region,
+            AwsError::Unreachable { .. } => AwsFailure::Unreachable,
+            AwsError::Service { code, .. } => service_failure(code),
+            AwsError::Other(_) => AwsFailure::Other,
+        })
+    }
+
+    /// The service's error code, when the service answered.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// AWS's error codes grouped by what a caller can do.
+pub fn service_failure(code: &str) -> AwsFailure {
+    match code {
+        "ThrottlingException"
+        | "TooManyRequestsException"
+        | "Throttling"
+        | "RequestLimitExceeded"
+        | "ThrottledException" => AwsFailure::Throttled,
+        c if c.ends_with("NotFoundException") || c == "NoSuchEntity" => AwsFailure::NotFound,
+        "ResourceConflictException"
+        | "ResourceInUseException"
+        | "PreconditionFailedException"
+        | "EntityAlreadyExists"
+        | "RepositoryAlreadyExistsException" => AwsFailure::Conflict,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "ExpiredTokenException" => AwsFailure::AccessDenied,
+        _ => AwsFailure::Service,
+    }
+}
+
 impl From<AwsError> for jot_core::Error {
     fn from(error: AwsError) -> Self {
         match error {
             AwsError::Core(core) => core,
-            AwsError::InvalidInput(_) | AwsError::NotJot(_) => {
-                jot_core::Error::InvalidInput(error.to_string())
-            }
-            other => jot_core::Error::Aws(other.to_string()),
+            AwsError::InvalidInput(message) => jot_core::Error::InvalidInput(message),
+            AwsError::NotJot(message) => jot_core::Error::NotJot(message),
+            other => jot_core::Error::Aws {
+                failure: other.failure().unwrap_or(AwsFailure::Other),
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -71,15 +120,7 @@ where
     }
 }
 
-/// The innermost cause of an error chain: the readable part of transport errors
-/// ("Connection refused (os error 111)") without the SDK's wrapping.
-pub(crate) fn innermost(error: &(dyn StdError + 'static)) -> String {
-    let mut cause: &dyn StdError = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}
+pub(crate) use jot_core::error::innermost_cause as innermost;
 
 /// Where an operation was sent, for messages.
 #[derive(Debug, Clone)]
@@ -148,9 +189,39 @@ mod tests {
         assert_eq!(code(AwsError::NoRegion), 8);
         assert_eq!(code(AwsError::NoCredentials("x".into())), 8);
         assert_eq!(
-            code(AwsError::Core(jot_core::Error::Docker("down".into()))),
+            code(AwsError::Core(jot_core::Error::Docker {
+                failure: jot_core::error::DockerFailure::Transport,
+                message: "down".into()
+            })),
             6
         );
+    }
+
+    #[test]
+    fn service_codes_map_to_what_a_caller_can_do() {
+        let service = |code: &str| AwsError::Service {
+            operation: "Op".into(),
+            code: code.into(),
+            message: "m".into(),
+        };
+        assert_eq!(
+            service("TooManyRequestsException").failure(),
+            Some(AwsFailure::Throttled)
+        );
+        assert_eq!(
+            service("ResourceNotFoundException").failure(),
+            Some(AwsFailure::NotFound)
+        );
+        assert_eq!(
+            service("PreconditionFailedException").failure(),
+            Some(AwsFailure::Conflict)
+        );
+        assert_eq!(service("Weird").failure(), Some(AwsFailure::Service));
+        assert_eq!(AwsError::InvalidInput("x".into()).failure(), None);
+        match jot_core::Error::from(service("ThrottlingException")) {
+            jot_core::Error::Aws { failure, .. } => assert_eq!(failure, AwsFailure::Throttled),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -155,9 +155,14 @@ pub fn error_type(body: &[u8], function_error: &str) -> String {
     jot_core::check::error_field(body, "errorType").unwrap_or_else(|| function_error.to_string())
 }
 
-/// Runs an invoke plan against a Lambda function: responses on stdout, the
+/// Runs an invoke plan against a Lambda function: responses to `out`, the
 /// verdict as the result, timings on stderr with `--json`.
-pub async fn run(name: &str, plan: &InvokePlan, options: &RemoteOptions) -> jot_core::Result<()> {
+pub async fn run(
+    name: &str,
+    plan: &InvokePlan,
+    options: &RemoteOptions,
+    out: &mut impl std::io::Write,
+) -> jot_core::Result<()> {
     validate_function_name(name)?;
     if let Some(qualifier) = &options.qualifier {
         validate_qualifier(qualifier)?;
@@ -166,7 +171,7 @@ pub async fn run(name: &str, plan: &InvokePlan, options: &RemoteOptions) -> jot_
     let mut function = RemoteFunction::new(&aws, name, options);
     let started = Instant::now();
     let target = function.target();
-    let (report, verdict) = session::run(&target, plan, started, &mut function).await;
+    let (report, verdict) = session::run(&target, plan, started, &mut function, out).await;
     if options.json {
         output::note(report.to_json().to_string());
     }

@@ -1,18 +1,47 @@
-//! What every jot executable does the same way: parse arguments, print shell
-//! completions, run on a Tokio runtime, and turn an error into one line on
-//! stderr and its documented exit code.
+//! What every jot executable does the same way: the flags they share, shell
+//! completions, the (optional) Tokio runtime, signals, and turning an error
+//! into one line on stderr and its documented exit code.
 
-use std::future::Future;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use clap_complete::Shell;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, exit};
+use crate::output::{self, ColorChoice, Verbosity};
 
 /// The hidden first argument that prints completions, used to generate
 /// `shell-completions/` (see `make completions`).
 pub const COMPLETIONS_FLAG: &str = "--generate-completions";
+
+/// Output flags every tool takes.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// When to colour output: auto (a terminal, and NO_COLOR unset), always, never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Print only warnings and errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail on stderr (each build step, each AWS call)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+impl OutputArgs {
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+}
+
+/// A command line that carries the shared output flags.
+pub trait Command: Parser {
+    fn output(&self) -> &OutputArgs;
+}
 
 /// Writes the completion script of command `A` for `shell` to `out`.
 pub fn write_completions<A: CommandFactory>(shell: Shell, out: &mut dyn std::io::Write) {
@@ -21,21 +50,15 @@ pub fn write_completions<A: CommandFactory>(shell: Shell, out: &mut dyn std::io:
     clap_complete::generate(shell, &mut command, name, out);
 }
 
-/// Parses `A` from the command line and runs `main` to completion.
-/// Errors print as `NAME: error: MESSAGE` and exit with [`Error::exit_code`].
-pub fn run<A, F, Fut>(main: F) -> ExitCode
-where
-    A: Parser,
-    F: FnOnce(A) -> Fut,
-    Fut: Future<Output = Result<()>>,
-{
+/// Parses the command line (printing completions when asked) and sets up output.
+fn parse<A: Command>() -> std::result::Result<A, ExitCode> {
     let mut argv = std::env::args_os();
     let program = A::command().get_name().to_string();
     if argv.nth(1).is_some_and(|a| a == COMPLETIONS_FLAG) {
         let shell = argv
             .next()
             .and_then(|s| s.to_str().and_then(|s| s.parse::<Shell>().ok()));
-        return match shell {
+        return Err(match shell {
             Some(shell) => {
                 write_completions::<A>(shell, &mut std::io::stdout());
                 ExitCode::SUCCESS
@@ -44,47 +67,120 @@ where
                 eprintln!(
                     "{program}: error: {COMPLETIONS_FLAG} needs a shell: bash, zsh, fish, elvish or powershell"
                 );
-                ExitCode::from(crate::error::exit::USAGE)
+                ExitCode::from(exit::USAGE)
             }
-        };
+        });
     }
     let args = A::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            return report(
-                &program,
-                &Error::Internal(format!("cannot start the async runtime: {e}")),
-            );
-        }
-    };
-    match runtime.block_on(main(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => report(&program, &e),
+    output::configure(args.output().color, args.output().verbosity());
+    Ok(args)
+}
+
+/// Runs a tool that needs no async runtime (the front command).
+pub fn run_sync<A: Command>(main: impl FnOnce(A) -> Result<()>) -> ExitCode {
+    match parse::<A>() {
+        Ok(args) => finish(A::command().get_name(), main(args)),
+        Err(code) => code,
     }
 }
 
-/// Resolves when the process is asked to stop (SIGINT or SIGTERM), so a tool
-/// can remove its containers before it exits.
-pub async fn stop_requested() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
+/// Turns a tool's result into its exit code, printing the error on one line.
+/// A closed stdout (the reader went away: `jot-ls | head`) ends quietly.
+pub fn finish(program: &str, result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Writes `text` and a newline to stdout, flushed, mapping a closed pipe to
+/// an error that [`finish`] treats as a quiet end.
+pub fn print_line(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("writing to stdout", e))
+}
+
+#[cfg(feature = "runtime")]
+mod runtime {
+    use std::future::Future;
+    use std::process::ExitCode;
+
+    use super::{Command, finish, parse};
+    use crate::error::{Error, Result, StopSignal};
+
+    /// Runs `main` on a single-threaded Tokio runtime.
+    pub fn run<A, F, Fut>(main: F) -> ExitCode
+    where
+        A: Command,
+        F: FnOnce(A) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        run_on(tokio::runtime::Builder::new_current_thread(), main)
+    }
+
+    /// Runs `main` on a multi-threaded Tokio runtime (servers).
+    pub fn run_multi_thread<A, F, Fut>(main: F) -> ExitCode
+    where
+        A: Command,
+        F: FnOnce(A) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        run_on(tokio::runtime::Builder::new_multi_thread(), main)
+    }
+
+    fn run_on<A, F, Fut>(mut builder: tokio::runtime::Builder, main: F) -> ExitCode
+    where
+        A: Command,
+        F: FnOnce(A) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        let args = match parse::<A>() {
+            Ok(args) => args,
+            Err(code) => return code,
+        };
+        let program = A::command().get_name().to_string();
+        let result = match builder.enable_all().build() {
+            Ok(runtime) => runtime.block_on(main(args)),
+            Err(e) => Err(Error::Internal(format!(
+                "cannot start the async runtime: {e}"
+            ))),
+        };
+        finish(&program, result)
+    }
+
+    /// Resolves when the process is asked to stop (SIGINT or SIGTERM), with
+    /// the signal, so a tool can remove its containers and exit 130 or 143.
+    pub async fn stop_requested() -> StopSignal {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
+                    _ = terminate.recv() => StopSignal::Terminate,
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                StopSignal::Interrupt
             }
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+    }
+
+    /// The error a tool returns after cleaning up for `signal`.
+    pub fn interrupted(signal: StopSignal, what: impl Into<String>) -> Error {
+        Error::Interrupted {
+            signal,
+            what: what.into(),
         }
     }
 }
 
-fn report(program: &str, error: &Error) -> ExitCode {
-    eprintln!("{program}: error: {error}");
-    ExitCode::from(error.exit_code())
-}
+#[cfg(feature = "runtime")]
+pub use runtime::{interrupted, run, run_multi_thread, stop_requested};

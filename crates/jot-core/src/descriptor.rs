@@ -142,6 +142,16 @@ impl Descriptor {
                 self.kind.as_str()
             ));
         }
+        // Image fields are references before anything acts on them: a value
+        // such as "name:tag --privileged" never reaches the engine.
+        if let Some(local) = &self.local_image {
+            crate::image_ref::ImageRef::parse(&local.image)
+                .map_err(|e| format!("field `local_image.image`: {e}"))?;
+        }
+        if let Some(remote) = &self.remote_image {
+            crate::image_ref::ImageRef::parse(&remote.repository_uri)
+                .map_err(|e| format!("field `remote_image.repository_uri`: {e}"))?;
+        }
         Ok(())
     }
 
@@ -185,8 +195,12 @@ pub fn parse_line(line: &str, line_number: usize) -> Result<Descriptor> {
 /// Blank lines are skipped.
 pub fn read_all(reader: impl BufRead) -> Result<Vec<Descriptor>> {
     let mut descriptors = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::io("reading descriptors from stdin", e))?;
+    for (index, line) in reader.split(b'\n').enumerate() {
+        let bytes = line.map_err(|e| Error::io("reading descriptors from stdin", e))?;
+        let line = String::from_utf8(bytes).map_err(|_| Error::Descriptor {
+            line: index + 1,
+            message: "not UTF-8 text; each line must be one JSON descriptor".into(),
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -226,6 +240,26 @@ pub fn write_line(out: &mut impl Write, descriptor: &Descriptor) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_garbage_is_bad_input_naming_the_line() {
+        let input: &[u8] = b"\n\xff\xfe\x00garbage\n";
+        let err = read_all(input).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::BAD_INPUT);
+        assert!(
+            err.to_string().starts_with("stdin line 2: not UTF-8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_image_field_must_be_a_reference() {
+        let mut d = sample();
+        d.local_image.as_mut().unwrap().image = "name:tag --privileged".into();
+        let line = serde_json::to_string(&d).unwrap();
+        let err = parse_line(&line, 1).unwrap_err().to_string();
+        assert!(err.contains("local_image.image"), "{err}");
+    }
 
     fn sample() -> Descriptor {
         Descriptor::local(

@@ -1,19 +1,18 @@
-//! The core of jot: the nouns every tool shares (descriptors, responders, names,
-//! labels, errors, output) and the Docker client. Each `jot-*` executable is a
-//! thin `main.rs` over this crate.
+//! The nouns every jot tool shares: descriptors, names, labels, limits, image
+//! references, invocations and their verdicts, errors and the exit-code
+//! table, output, and the command-line plumbing. No Docker, no AWS: those
+//! live in `jot-docker` and `jot-aws`, the image build in `jot-image`.
 
-pub mod build;
 pub mod check;
 pub mod cli;
 pub mod descriptor;
-pub mod docker;
 pub mod error;
+pub mod image_ref;
 pub mod invocation;
 pub mod labels;
 pub mod limits;
 pub mod names;
 pub mod output;
-pub mod responder;
 pub mod session;
 
 pub use error::{Error, Result};

@@ -97,6 +97,33 @@ pub fn parse_environment(pairs: &[String]) -> Result<Vec<(String, String)>> {
     Ok(parsed)
 }
 
+/// Lambda's two instruction sets, as the command line names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Architecture {
+    #[value(name = "x86_64")]
+    X86_64,
+    #[value(name = "arm64")]
+    Arm64,
+}
+
+impl Architecture {
+    /// Lambda's name (`x86_64`, `arm64`).
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// The name in an image config (`amd64`, `arm64`).
+    pub fn oci_name(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "amd64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

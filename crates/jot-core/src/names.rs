@@ -4,6 +4,9 @@
 
 use crate::error::{Error, Result};
 
+/// Names jot uses for its own images.
+pub const RESERVED_NAMES: &[&str] = &["jot-runtime"];
+
 /// The longest name valid both as a Lambda function name (64) and an ECR repository.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -24,6 +27,11 @@ pub fn validate_jot_name(name: &str) -> std::result::Result<(), String> {
     if !valid_chars || !edges(name.chars().next()) || !edges(name.chars().last()) {
         return Err(format!(
             "name {name:?} is not valid for ECR and Lambda; {hint}"
+        ));
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(format!(
+            "name {name:?} is used by jot itself (its shared runtime stage); choose another"
         ));
     }
     // ECR: a run of '_' may be one or two long ("_" or "__"), never three.
@@ -150,6 +158,13 @@ pub fn validate_arg_type(arg_type: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_jot_uses_itself_are_refused() {
+        let err = validate_jot_name("jot-runtime").unwrap_err();
+        assert!(err.contains("used by jot itself"), "{err}");
+        assert!(resolve_jot_name(Some("jot-runtime"), "f").is_err());
+    }
 
     #[test]
     fn derives_names_from_functions() {

@@ -63,21 +63,21 @@ pub trait Invoker {
     fn invoke_once(&mut self, payload: Bytes) -> impl Future<Output = crate::Result<Invocation>>;
 }
 
-/// Runs the plan: each payload `repeat` times, printing each outcome on
-/// stdout. Returns the report and the error that decides the exit code
+/// Runs the plan: each payload `repeat` times, writing each outcome to
+/// `out` (the binary's stdout). Returns the report and the error that decides the exit code
 /// (a function error outranks an `--expect` mismatch).
 pub async fn run(
     target: &str,
     plan: &InvokePlan,
     started: Instant,
     invoker: &mut impl Invoker,
+    out: &mut impl std::io::Write,
 ) -> (SessionReport, crate::Result<()>) {
     let mut report = SessionReport {
         target: target.to_string(),
         ..Default::default()
     };
     let mut verdict: crate::Result<()> = Ok(());
-    let mut stdout = std::io::stdout();
     for payload in &plan.payloads {
         for _ in 0..plan.repeat.max(1) {
             let invocation = match invoker.invoke_once(payload.clone()).await {
@@ -89,7 +89,7 @@ pub async fn run(
             } else if !invocation.cold {
                 report.warm.push(invocation.duration);
             }
-            if let Err(e) = check::print_outcome(&mut stdout, &invocation.outcome) {
+            if let Err(e) = check::print_outcome(out, &invocation.outcome) {
                 return (report, Err(e));
             }
             if let Err(e) = check::verdict(&invocation, plan.expect.as_ref()) {

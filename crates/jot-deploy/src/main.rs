@@ -3,8 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use jot_aws::deploy::{self, DeployOptions};
+use clap::Parser;
+use jot_aws::deploy::{self, DeployOptions, Deployer, Settings};
+use jot_core::cli::{self, OutputArgs};
+use jot_core::error::exit;
+use jot_core::limits::Architecture;
 use jot_core::{Result, descriptor};
 
 /// Deploy jot images as AWS Lambda functions.
@@ -14,9 +17,10 @@ use jot_core::{Result, descriptor};
 /// publishes a version, and with --alias creates or moves the alias. Never touches a
 /// function jot did not create unless --force. Settings not given keep the function's
 /// current values (new functions: 1024 MB, 60 s, x86_64, 512 MB /tmp).
-/// Exit status: 0 success, 5 bad input or a function that is not jot's, 8 AWS failure.
+/// Two deploys of one function at once never lose an update: each publishes a
+/// version with its own settings (guarded by Lambda's RevisionId).
 #[derive(Parser, Debug)]
-#[command(name = "jot-deploy", version)]
+#[command(name = "jot-deploy", version, after_help = after_help())]
 struct Args {
     /// Execution role [default: jot-lambda-basic-execution, created once with only AWSLambdaBasicExecutionRole]
     #[arg(long, value_name = "ARN")]
@@ -32,7 +36,7 @@ struct Args {
     environment: Vec<String>,
     /// Instruction set of the image
     #[arg(long, value_enum, value_name = "ARCH")]
-    architecture: Option<Arch>,
+    architecture: Option<Architecture>,
     /// Size of /tmp in MB (512 to 10240)
     #[arg(long, value_name = "MB")]
     ephemeral_storage: Option<u32>,
@@ -45,43 +49,54 @@ struct Args {
     /// Change a function (or use a role) that jot did not create
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Arch {
-    #[value(name = "x86_64")]
-    X86_64,
-    #[value(name = "arm64")]
-    Arm64,
+impl cli::Command for Args {
+    fn output(&self) -> &OutputArgs {
+        &self.output
+    }
+}
+
+fn after_help() -> String {
+    format!(
+        "Example:\n  jot-build f.jl | jot-push | jot-deploy --memory 2048 --alias live\n\n{}",
+        exit::help(&[
+            exit::OK,
+            exit::INTERNAL,
+            exit::USAGE,
+            exit::BAD_INPUT,
+            exit::AWS,
+        ])
+    )
 }
 
 fn main() -> ExitCode {
-    jot_core::cli::run(run)
+    cli::run(run)
 }
 
 async fn run(args: Args) -> Result<()> {
-    let options = DeployOptions {
+    // Flags first: a bad value fails before stdin is read or AWS is called.
+    let settings = Settings::check(&DeployOptions {
         role: args.role,
         memory: args.memory,
         timeout: args.timeout,
         environment: args.environment,
-        architecture: args.architecture.map(|a| {
-            match a {
-                Arch::X86_64 => "x86_64",
-                Arch::Arm64 => "arm64",
-            }
-            .to_string()
-        }),
+        architecture: args.architecture,
         ephemeral_storage: args.ephemeral_storage,
         description: args.description,
         alias: args.alias,
         force: args.force,
-    };
-    // Flags first: a bad value fails before stdin is read or AWS is called.
-    deploy::validate(&options)?;
-    let descriptors =
-        descriptor::read_piped("jot-deploy", "jot-build f.jl | jot-push | jot-deploy")?;
-    deploy::deploy_all(descriptors, &options, &mut std::io::stdout())
-        .await
-        .map_err(Into::into)
+    })?;
+    let planned = deploy::plan(descriptor::read_piped(
+        "jot-deploy",
+        "jot-build f.jl | jot-push | jot-deploy",
+    )?)?;
+    let mut deployer = Deployer::connect(settings).await?;
+    for item in planned {
+        let deployed = deployer.deploy(item).await?;
+        descriptor::write_line(&mut std::io::stdout(), &deployed)?;
+    }
+    Ok(())
 }

@@ -10,6 +10,8 @@ pub enum EmulatorError {
     #[error("cannot serve the Lambda Runtime API on 127.0.0.1: {0}")]
     Bind(std::io::Error),
     #[error(transparent)]
+    Docker(#[from] jot_docker::DockerError),
+    #[error(transparent)]
     Core(#[from] jot_core::Error),
 }
 
@@ -17,6 +19,7 @@ impl From<EmulatorError> for jot_core::Error {
     fn from(error: EmulatorError) -> Self {
         match error {
             EmulatorError::Core(core) => core,
+            EmulatorError::Docker(docker) => docker.into(),
             EmulatorError::PayloadTooLarge { .. } => {
                 jot_core::Error::InvalidInput(error.to_string())
             }

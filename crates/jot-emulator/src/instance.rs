@@ -14,7 +14,7 @@ use bollard::query_parameters::{
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
-use jot_core::docker::engine_error;
+use jot_docker::DockerError;
 
 use crate::runtime_api::{Event, Health, Invocation, Outcome, RuntimeApi, epoch_ms, trace_id};
 use crate::{EmulatorError, MAX_PAYLOAD_BYTES};
@@ -109,9 +109,11 @@ impl Instance {
         {
             server.abort();
             remove(docker, &container_id).await;
-            return Err(
-                engine_error(&format!("starting a container of {}", config.image), e).into(),
-            );
+            return Err(DockerError::from_engine(
+                &format!("starting a container of {}", config.image),
+                e,
+            )
+            .into());
         }
         let started = Instant::now();
         tokio::spawn(watch_exit(
@@ -324,7 +326,11 @@ async fn create_container(
                 "image {} is not in the local Docker engine; build it with jot-build",
                 config.image
             )),
-            other => engine_error(&format!("creating a container of {}", config.image), other),
+            other => DockerError::from_engine(
+                &format!("creating a container of {}", config.image),
+                other,
+            )
+            .into(),
         })
 }
 

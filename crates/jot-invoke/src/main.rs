@@ -1,6 +1,5 @@
 //! jot-invoke: invokes functions described on stdin (or named by `--image` /
 //! `--function-name`) and prints each response on stdout.
-//! Exit status: 0 success, 3 function error, 4 `--expect` mismatch.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +8,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use clap::Parser;
 use jot_core::check;
+use jot_core::cli::{self, OutputArgs};
 use jot_core::descriptor::{self, Descriptor, Kind};
+use jot_core::error::exit;
+use jot_core::image_ref::ImageRef;
 use jot_core::session::{self, InvokePlan};
 use jot_core::{Error, Result, limits, output};
 use jot_emulator::{InstanceConfig, LocalFunction};
@@ -19,10 +21,8 @@ use jot_emulator::{InstanceConfig, LocalFunction};
 /// Reads descriptors from stdin (from jot-build, jot-push or jot-deploy)
 /// unless --image or --function-name is given. A local_image descriptor or --image
 /// runs locally; a function descriptor or --function-name runs on AWS Lambda unless --local.
-/// Exit status: 0 success, 3 the function returned an error (its error JSON is printed),
-/// 4 --expect did not match, 5 bad input, 6 Docker failure, 8 AWS failure.
 #[derive(Parser, Debug)]
-#[command(name = "jot-invoke", version)]
+#[command(name = "jot-invoke", version, after_help = after_help())]
 struct Args {
     /// Run the image in the local Docker engine even for deployed functions
     #[arg(long)]
@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u32,
     /// Send each payload N times (to the same warm sandbox)
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
     /// Print timings (init, first response, warm p50/p99) as JSON on stderr
     #[arg(long)]
@@ -63,10 +63,36 @@ struct Args {
     /// Environment variable for the local sandbox (NAME=VALUE, repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl cli::Command for Args {
+    fn output(&self) -> &OutputArgs {
+        &self.output
+    }
+}
+
+fn after_help() -> String {
+    format!(
+        "Example:\n  jot-build f.jl | jot-invoke --local --payload '[1,2,3]' --expect '[2,3,4]'\n\n{}",
+        exit::help(&[
+            exit::OK,
+            exit::INTERNAL,
+            exit::USAGE,
+            exit::FUNCTION_ERROR,
+            exit::EXPECT_MISMATCH,
+            exit::BAD_INPUT,
+            exit::DOCKER,
+            exit::AWS,
+            exit::INTERRUPTED,
+            exit::TERMINATED,
+        ])
+    )
 }
 
 fn main() -> ExitCode {
-    jot_core::cli::run(invoke)
+    cli::run(invoke)
 }
 
 async fn invoke(args: Args) -> Result<()> {
@@ -93,7 +119,7 @@ async fn invoke(args: Args) -> Result<()> {
                     logs: args.logs,
                     json: args.json,
                 };
-                jot_aws::invoke::run(&name, &plan, &options).await
+                jot_aws::invoke::run(&name, &plan, &options, &mut std::io::stdout()).await
             }
         };
         // Keep going through the targets; the worst verdict decides the exit code.
@@ -123,7 +149,7 @@ enum Target {
 /// The functions to invoke, from flags or descriptors on stdin.
 fn targets(args: &Args) -> Result<Vec<Target>> {
     if let Some(image) = &args.image {
-        let name = image_name(image);
+        let name = ImageRef::parse(image)?.short_name().to_string();
         return Ok(vec![Target::Local {
             name,
             image: image.clone(),
@@ -161,20 +187,6 @@ fn target_of(descriptor: &Descriptor, local: bool) -> Result<Target> {
     }
 }
 
-/// The function name for an image reference: its repository's last part.
-fn image_name(image: &str) -> String {
-    let repository = image.split('@').next().unwrap_or(image);
-    let repository = match repository.rsplit_once(':') {
-        Some((repo, tag)) if !tag.contains('/') => repo,
-        _ => repository,
-    };
-    repository
-        .rsplit('/')
-        .next()
-        .unwrap_or(repository)
-        .to_string()
-}
-
 fn plan(args: &Args) -> Result<InvokePlan> {
     let texts =
         match &args.payload_file {
@@ -209,21 +221,28 @@ fn plan(args: &Args) -> Result<InvokePlan> {
 }
 
 async fn invoke_local(config: InstanceConfig, plan: &InvokePlan, args: &Args) -> Result<()> {
-    let docker = jot_core::docker::connect().await?;
+    let docker = jot_docker::connect().await?;
     let target = config.image.clone();
     let mut function = LocalFunction::new(&docker, config);
     let started = Instant::now();
+    let mut stdout = std::io::stdout();
     let ran = tokio::select! {
-        ran = session::run(&target, plan, started, &mut function) => Some(ran),
-        _ = jot_core::cli::stop_requested() => None,
+        ran = session::run(&target, plan, started, &mut function, &mut stdout) => Ok(ran),
+        signal = cli::stop_requested() => Err(signal),
     };
     if args.logs {
         eprint!("{}", function.logs().await);
     }
     let init = function.first_init();
     function.shutdown().await;
-    let Some((mut report, verdict)) = ran else {
-        return Err(Error::Usage("interrupted; the sandbox was removed".into()));
+    let (mut report, verdict) = match ran {
+        Ok(ran) => ran,
+        Err(signal) => {
+            return Err(cli::interrupted(
+                signal,
+                "interrupted; the sandbox was removed",
+            ));
+        }
     };
     report.init = init;
     if args.json {

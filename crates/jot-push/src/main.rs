@@ -4,8 +4,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use jot_aws::push::{self, PushOptions};
+use jot_aws::ecr::RepositorySettings;
+use jot_core::cli::{self, OutputArgs};
+use jot_core::error::exit;
 use jot_core::{Result, descriptor};
+use jot_push::{PushOptions, Pusher};
 
 /// Push jot images to Amazon ECR.
 ///
@@ -13,9 +16,8 @@ use jot_core::{Result, descriptor};
 /// when missing (tagged as jot's), pushes the image unless the repository already holds
 /// it, and prints a remote_image descriptor with the image digest for jot-deploy.
 /// AWS settings come from the standard chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…).
-/// Exit status: 0 success, 5 bad input, 6 Docker failure, 8 AWS failure.
 #[derive(Parser, Debug)]
-#[command(name = "jot-push", version)]
+#[command(name = "jot-push", version, after_help = after_help())]
 struct Args {
     /// Push to this registry host instead of the one ECR reports (emulators, proxies)
     #[arg(long, value_name = "HOST", env = "JOT_REGISTRY")]
@@ -29,21 +31,51 @@ struct Args {
     /// Push into an existing repository that jot did not create
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl cli::Command for Args {
+    fn output(&self) -> &OutputArgs {
+        &self.output
+    }
+}
+
+fn after_help() -> String {
+    format!(
+        "Example:\n  jot-build f.jl | jot-push --registry 127.0.0.1:4566 | jot-deploy\n\n{}",
+        exit::help(&[
+            exit::OK,
+            exit::INTERNAL,
+            exit::USAGE,
+            exit::BAD_INPUT,
+            exit::DOCKER,
+            exit::AWS
+        ])
+    )
 }
 
 fn main() -> ExitCode {
-    jot_core::cli::run(run)
+    cli::run(run)
 }
 
 async fn run(args: Args) -> Result<()> {
-    let descriptors = descriptor::read_piped("jot-push", "jot-build f.jl | jot-push")?;
     let options = PushOptions {
         registry: args.registry.filter(|r| !r.is_empty()),
-        scan_on_push: args.scan_on_push,
-        immutable_tags: args.immutable_tags,
-        force: args.force,
+        repository: RepositorySettings {
+            scan_on_push: args.scan_on_push,
+            immutable_tags: args.immutable_tags,
+            force: args.force,
+        },
     };
-    push::push_all(descriptors, &options, &mut std::io::stdout())
-        .await
-        .map_err(Into::into)
+    let planned = jot_push::plan(
+        descriptor::read_piped("jot-push", "jot-build f.jl | jot-push")?,
+        &options,
+    )?;
+    let pusher = Pusher::connect(options).await?;
+    for item in planned {
+        let pushed = pusher.push(item).await?;
+        descriptor::write_line(&mut std::io::stdout(), &pushed)?;
+    }
+    Ok(())
 }

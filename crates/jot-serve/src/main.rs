@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use jot_core::cli::{self, OutputArgs};
+use jot_core::error::exit;
 use jot_core::{Error, Result, descriptor, limits, output};
 use jot_emulator::InstanceConfig;
 use jot_emulator::invoke_api::{InvokeApi, StatusCode};
@@ -20,7 +22,7 @@ use jot_emulator::pool::FunctionPool;
 /// serves POST /2015-03-31/functions/NAME/invocations, so an AWS SDK or CLI with its
 /// endpoint set to the printed URL invokes the Julia code in the local Docker engine.
 #[derive(Parser, Debug)]
-#[command(name = "jot-serve", version)]
+#[command(name = "jot-serve", version, after_help = after_help())]
 struct Args {
     /// Address to listen on (loopback by default; anything else exposes your functions)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
@@ -29,8 +31,8 @@ struct Args {
     #[arg(long, value_name = "PORT", default_value_t = 9001)]
     port: u16,
     /// Sandboxes each function may run at once
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    max_concurrency: usize,
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    max_concurrency: u16,
     /// Seconds an invocation may run
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u32,
@@ -44,10 +46,33 @@ struct Args {
     /// Environment variable for the functions (NAME=VALUE, repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl cli::Command for Args {
+    fn output(&self) -> &OutputArgs {
+        &self.output
+    }
+}
+
+fn after_help() -> String {
+    format!(
+        "Example:\n  jot-build f.jl | jot-serve --port 9001 &\n  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name f --payload '[1]' out.json\n\n{}",
+        exit::help(&[
+            exit::OK,
+            exit::INTERNAL,
+            exit::USAGE,
+            exit::BAD_INPUT,
+            exit::DOCKER,
+            exit::INTERRUPTED,
+            exit::TERMINATED,
+        ])
+    )
 }
 
 fn main() -> ExitCode {
-    jot_core::cli::run(serve)
+    cli::run_multi_thread(serve)
 }
 
 async fn serve(args: Args) -> Result<()> {
@@ -55,7 +80,25 @@ async fn serve(args: Args) -> Result<()> {
     limits::check_memory(args.memory)?;
     let environment = limits::parse_environment(&args.environment)?;
     let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
-    let docker = jot_core::docker::connect().await?;
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = descriptors.iter().find(|d| !seen.insert(d.name.as_str())) {
+        return Err(Error::InvalidInput(format!(
+            "two descriptors name the function {}; serve each name once",
+            twice.name
+        )));
+    }
+    let loopback = args
+        .bind
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || args.bind == "localhost";
+    if !loopback {
+        output::warn(format!(
+            "warning: --bind {} exposes your functions (and their Runtime API answers) beyond this machine",
+            args.bind
+        ));
+    }
+    let docker = jot_docker::connect().await?;
     let mut functions = HashMap::new();
     for descriptor in &descriptors {
         let image = descriptor.require_local_image()?.image.clone();
@@ -63,7 +106,7 @@ async fn serve(args: Args) -> Result<()> {
         config.timeout = Duration::from_secs(args.timeout.into());
         config.memory_mb = args.memory;
         config.environment = environment.clone();
-        let pool = FunctionPool::new(&docker, config, args.max_concurrency);
+        let pool = FunctionPool::new(&docker, config, args.max_concurrency.into());
         functions.insert(descriptor.name.clone(), Arc::new(pool));
     }
     let listener = tokio::net::TcpListener::bind((args.bind.as_str(), args.port))
@@ -85,11 +128,17 @@ async fn serve(args: Args) -> Result<()> {
     let status = StatusCode::from_u16(args.function_error_status)
         .map_err(|e| Error::Usage(format!("--function-error-status: {e}")))?;
     let api = InvokeApi::new(functions, status);
-    tokio::select! {
-        _ = api.clone().serve(listener) => {}
-        _ = jot_core::cli::stop_requested() => {}
-    }
+    let signal = tokio::select! {
+        _ = api.clone().serve(listener) => None,
+        signal = cli::stop_requested() => Some(signal),
+    };
     output::note("stopping: removing the sandboxes");
     api.shutdown().await;
-    Ok(())
+    match signal {
+        Some(signal) => Err(cli::interrupted(
+            signal,
+            "stopped; every sandbox was removed",
+        )),
+        None => Ok(()),
+    }
 }

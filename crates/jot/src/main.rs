@@ -8,19 +8,41 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use jot_core::cli::{self, OutputArgs};
+use jot_core::error::exit;
 use jot_core::{Error, Result};
 
 /// Turn Julia code into AWS Lambda functions and keep track of every copy.
 ///
 /// `jot SUB ARGS…` runs `jot-SUB ARGS…`; `jot --list` shows the subcommands found.
 #[derive(Parser, Debug)]
-#[command(name = "jot", version, allow_external_subcommands = true)]
+#[command(
+    name = "jot",
+    version,
+    allow_external_subcommands = true,
+    after_help = after_help()
+)]
 struct Args {
     /// List the jot subcommands (jot-* executables) found beside jot and on PATH
     #[arg(long)]
     list: bool,
     #[command(subcommand)]
     command: Option<Subcommand>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+impl cli::Command for Args {
+    fn output(&self) -> &OutputArgs {
+        &self.output
+    }
+}
+
+fn after_help() -> String {
+    format!(
+        "Example:\n  jot build f.jl | jot invoke --local --payload '[1,2,3]'\n\nA plugin's exit status is jot's. Of jot itself:\n{}",
+        exit::help(&[exit::OK, exit::INTERNAL, exit::USAGE])
+    )
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -30,10 +52,10 @@ enum Subcommand {
 }
 
 fn main() -> ExitCode {
-    jot_core::cli::run(front)
+    cli::run_sync(front)
 }
 
-async fn front(args: Args) -> Result<()> {
+fn front(args: Args) -> Result<()> {
     match args.command {
         Some(Subcommand::External(mut argv)) if !args.list => {
             let sub = argv.remove(0).to_string_lossy().into_owned();
@@ -45,7 +67,7 @@ async fn front(args: Args) -> Result<()> {
                 eprintln!("no jot subcommands found beside jot or on PATH");
             }
             for (name, path) in plugins {
-                println!("{name:<12} {}", path.display());
+                cli::print_line(&format!("{name:<12} {}", path.display()))?;
             }
             Ok(())
         }

@@ -7,9 +7,9 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-use crate::descriptor::{ResponderInfo, ResponderKind};
-use crate::error::{Error, Result};
-use crate::names;
+use jot_core::descriptor::{ResponderInfo, ResponderKind};
+use jot_core::error::{Error, Result};
+use jot_core::names;
 
 /// Julia standard libraries: a package whose dependencies are all among these
 /// builds with no network (no `Pkg.instantiate`).

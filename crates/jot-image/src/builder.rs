@@ -1,0 +1,122 @@
+//! The engine's builder: its stream, and failures as one readable line.
+
+use std::collections::HashMap;
+
+use futures_util::StreamExt;
+use jot_core::error::{Error, Result};
+use jot_core::output::Step;
+use jot_docker::bollard::models::ImageInspect;
+use jot_docker::bollard::query_parameters::BuildImageOptionsBuilder;
+use jot_docker::{Docker, DockerError, bollard, inspect_image};
+
+use crate::build::BuildRequest;
+use crate::context::build_context;
+
+/// Runs the Dockerfile through the engine's builder; returns the image built.
+pub(crate) async fn run_builder(
+    docker: &Docker,
+    request: &BuildRequest,
+    labels: &HashMap<String, String>,
+    reference: &str,
+    step: &Step,
+) -> Result<ImageInspect> {
+    let options = BuildImageOptionsBuilder::default()
+        .dockerfile("Dockerfile")
+        .t(reference)
+        .rm(true)
+        .forcerm(true)
+        // Build steps must not need a bridge network: engines here run without one.
+        .networkmode("host");
+    let context = build_context(request, labels)?;
+    let mut log = Vec::new();
+    let mut image_id = None;
+    let mut stream = docker.build_image(
+        options.build(),
+        None,
+        Some(bollard::body_full(context.into())),
+    );
+    while let Some(item) = stream.next().await {
+        let info = match item {
+            Ok(info) => info,
+            Err(bollard::errors::Error::DockerStreamError { error }) => {
+                return Err(build_failure(reference, &error, &log));
+            }
+            Err(e) => {
+                return Err(DockerError::from_engine(&format!("building {reference}"), e).into());
+            }
+        };
+        if let Some(error) = info.error_detail.and_then(|d| d.message).or(info.error) {
+            return Err(build_failure(reference, &error, &log));
+        }
+        if let Some(id) = info.aux.and_then(|aux| aux.id) {
+            image_id = Some(id);
+        }
+        if let Some(text) = info.stream {
+            let line = text.trim_end();
+            if line.starts_with("Step ") {
+                step.phase(line, false);
+            }
+            if let Some(short) = line.strip_prefix("Successfully built ") {
+                image_id.get_or_insert_with(|| short.trim().to_string());
+            }
+            if !line.is_empty() {
+                log.push(line.to_string());
+            }
+        }
+    }
+    let id = image_id.ok_or_else(|| {
+        Error::Build(format!(
+            "{reference}: the engine did not say which image it built"
+        ))
+    })?;
+    // Resolve a short id to the full one.
+    let inspect = inspect_image(docker, &id).await?.ok_or_else(|| {
+        Error::Build(format!("the engine reported success but has no image {id}"))
+    })?;
+    Ok(inspect)
+}
+
+/// A build error with the last lines of the build log, which say why, as one
+/// line without the terminal colour codes build steps print.
+pub(crate) fn build_failure(what: &str, error: &str, log: &[String]) -> Error {
+    let tail: Vec<String> = log
+        .iter()
+        .rev()
+        .take(8)
+        .rev()
+        .map(|line| strip_terminal_codes(line).trim().to_string())
+        .filter(|line| !line.is_empty())
+        .collect();
+    Error::Build(format!(
+        "{what}: {}{}",
+        strip_terminal_codes(error.trim()),
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!(" (last build output: {})", tail.join(" | "))
+        }
+    ))
+}
+
+/// Removes ANSI escape sequences (`ESC [ … letter`) and other control characters.
+fn strip_terminal_codes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for next in chars.by_ref() {
+                    if next.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else if c == '\n' || c == '\t' {
+            out.push(' ');
+        } else if !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}

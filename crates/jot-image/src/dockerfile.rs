@@ -1,0 +1,94 @@
+//! The Dockerfile rendered from the template, and the environment that tells
+//! the runtime what to load and call.
+
+use std::collections::HashMap;
+
+use jot_core::descriptor::ResponderKind;
+
+use crate::build::BuildRequest;
+use crate::template;
+
+/// The environment that tells the runtime what to load and call: set by an
+/// `ENV` step for a package, written into the image config for a script.
+pub fn responder_env(request: &BuildRequest) -> Vec<(&'static str, String)> {
+    let responder = &request.responder;
+    let info = &responder.info;
+    match info.kind {
+        ResponderKind::Script => vec![
+            ("JOT_RESPONDER_KIND", "script".into()),
+            (
+                "JOT_RESPONDER_PATH",
+                format!("/var/task/{}", responder.files[0].relative),
+            ),
+            ("JOT_FUNCTION", info.function.clone()),
+            ("JOT_ARG_TYPE", info.arg_type.clone()),
+            ("_HANDLER", info.function.clone()),
+        ],
+        ResponderKind::Package => {
+            let module = info.module.clone().unwrap_or_default();
+            vec![
+                ("JOT_RESPONDER_KIND", "package".into()),
+                ("JOT_RESPONDER_PATH", "/var/task".into()),
+                ("JOT_RESPONDER_MODULE", module.clone()),
+                ("JOT_FUNCTION", info.function.clone()),
+                ("JOT_ARG_TYPE", info.arg_type.clone()),
+                ("_HANDLER", format!("{module}.{}", info.function)),
+            ]
+        }
+    }
+}
+
+/// The Dockerfile for this responder, rendered from the template. For a
+/// script it is the runtime stage alone, the same for every script on the
+/// same base image; for a package it goes on to the dependencies, the code,
+/// its environment and `labels`.
+pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String>) -> String {
+    let responder = &request.responder;
+    let (dependencies, responder_env, code) = match responder.info.kind {
+        ResponderKind::Script => (String::new(), String::new(), String::new()),
+        ResponderKind::Package => {
+            let module = responder.info.module.clone().unwrap_or_default();
+            let mut deps = String::from("ENV JULIA_PROJECT=/var/task\nCOPY deps/ /var/task/\n");
+            if !responder.registry_dependencies.is_empty() {
+                deps.push_str(
+                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e 'using Pkg; Pkg.instantiate()'\n",
+                );
+            }
+            let env: Vec<String> = responder_env(request)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={}", quote(&v)))
+                .collect();
+            let mut sorted: Vec<_> = labels.iter().collect();
+            sorted.sort();
+            let label_line: Vec<String> = sorted
+                .into_iter()
+                .map(|(k, v)| format!("{}={}", quote(k), quote(v)))
+                .collect();
+            (
+                deps,
+                format!("ENV {}", env.join(" ")),
+                // Precompile into the read-only depot so init loads the cache.
+                format!(
+                    "COPY code/ /var/task/\nRUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e {}\nLABEL {}\n",
+                    quote(&format!("using {module}")),
+                    label_line.join(" ")
+                ),
+            )
+        }
+    };
+    template::DOCKERFILE
+        .replace("{{BASE_IMAGE}}", &request.base_image)
+        .replace("{{DEPENDENCIES}}", &dependencies)
+        .replace("{{RESPONDER_ENV}}", &responder_env)
+        .replace("{{CODE}}", &code)
+}
+
+/// A Dockerfile string literal.
+fn quote(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
+}

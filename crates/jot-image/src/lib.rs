@@ -1,0 +1,24 @@
+//! Julia responders into Lambda container images. [`responder`] reads a
+//! script or package; [`build()`] turns it into an image in the engine and
+//! returns its `local_image` descriptor. The build is split by job: the
+//! embedded [`template`], the [`base`] image, content-derived [`tag`]s, the
+//! rendered [`dockerfile`], the builder's [`context`] archive, the engine's
+//! builder stream, and the code [`layer`] jot writes itself for scripts.
+
+pub mod base;
+mod build;
+mod builder;
+pub mod context;
+pub mod dockerfile;
+pub mod layer;
+pub mod responder;
+pub mod tag;
+pub mod template;
+
+pub use base::{BASE_IMAGE_MAX_AGE, DEFAULT_JULIA_VERSION, choose_base_image, prepare_base_image};
+pub use build::{BuildRequest, build};
+pub use responder::Responder;
+pub use tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};
+
+#[cfg(test)]
+mod tests;

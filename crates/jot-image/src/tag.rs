@@ -1,0 +1,54 @@
+//! Tags derived from content: an unchanged responder keeps its tag and image,
+//! any change is a new version; the runtime stage is keyed the same way.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::build::BuildRequest;
+use crate::dockerfile::render_dockerfile;
+use crate::responder::hex;
+use crate::template;
+
+/// The default tag: a short hash of everything that decides the image's
+/// content, so an unchanged responder keeps its tag and any change gets a new one.
+pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
+    let info = &request.responder.info;
+    let mut parts: Vec<&[u8]> = vec![
+        info.tree_hash.as_bytes(),
+        info.function.as_bytes(),
+        info.arg_type.as_bytes(),
+        template::DOCKERFILE.as_bytes(),
+    ];
+    parts.extend(template::hash_parts());
+    parts.push(base_image_id.as_bytes());
+    content_hash(&parts, 12)
+}
+
+/// The first `len` hex digits of a hash of `parts`, each ended by a NUL so
+/// that moving text from one part to the next changes the hash.
+fn content_hash(parts: &[&[u8]], len: usize) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+        hasher.update([0]);
+    }
+    hex(&hasher.finalize())[..len].to_string()
+}
+
+/// Where the runtime stage of scripts is kept: one image per base image and
+/// runtime, tagged by [`runtime_stage_key`]. The tag keeps it out of `docker
+/// image prune`, so the precompiled runtime survives a clean-up.
+pub const RUNTIME_STAGE_REPOSITORY: &str = "jot-runtime";
+
+/// A hash of everything the runtime stage is built from: its Dockerfile, the
+/// runtime files and the base image's id. The engine's builder would answer
+/// from its cache for the same inputs, so an image tagged with this key can
+/// stand in for a builder run.
+pub fn runtime_stage_key(request: &BuildRequest, base_image_id: &str) -> String {
+    let dockerfile = render_dockerfile(request, &HashMap::new());
+    let mut parts: Vec<&[u8]> = vec![dockerfile.as_bytes()];
+    parts.extend(template::hash_parts());
+    parts.push(base_image_id.as_bytes());
+    content_hash(&parts, 16)
+}

@@ -1,0 +1,175 @@
+//! Unit tests of the build's pure parts: Dockerfile, environment, tags, archives, messages.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::base::stale_base_note;
+use crate::builder::build_failure;
+use crate::context::{build_context, code_layer};
+use crate::dockerfile::{render_dockerfile, responder_env};
+use crate::layer::with_env;
+
+fn request(dir: &std::path::Path) -> BuildRequest {
+    let path = dir.join("f.jl");
+    std::fs::write(&path, "f(x) = x\n").unwrap();
+    BuildRequest {
+        responder: Responder::load(&path, None, Some("Vector{Int}")).unwrap(),
+        name: "f-name".into(),
+        tag: None,
+        base_image: "jot/julia:test".into(),
+        pull: false,
+        force: false,
+    }
+}
+
+#[test]
+fn a_script_dockerfile_is_the_shared_runtime_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = request(dir.path());
+    let dockerfile = render_dockerfile(&first, &HashMap::new());
+    assert!(dockerfile.starts_with("# Generated"));
+    assert!(dockerfile.contains("FROM jot/julia:test"));
+    assert!(dockerfile.contains("COPY runtime/"));
+    assert!(!dockerfile.contains("{{"));
+    assert!(
+        !dockerfile.contains("COPY code/") && !dockerfile.contains("JOT_FUNCTION"),
+        "a script's code and environment are jot's own layer and config"
+    );
+    // Another script, function and argument type: the same stage.
+    let other_dir = tempfile::tempdir().unwrap();
+    let path = other_dir.path().join("g.jl");
+    std::fs::write(&path, "g(s::String) = s\n").unwrap();
+    let mut other = first.clone();
+    other.responder = Responder::load(&path, None, Some("String")).unwrap();
+    assert_eq!(dockerfile, render_dockerfile(&other, &HashMap::new()));
+    assert_eq!(
+        runtime_stage_key(&first, "sha256:1"),
+        runtime_stage_key(&other, "sha256:1")
+    );
+    assert_ne!(
+        runtime_stage_key(&first, "sha256:1"),
+        runtime_stage_key(&first, "sha256:2"),
+        "a new base image needs a new stage"
+    );
+    let env = responder_env(&first);
+    assert!(env.contains(&("JOT_ARG_TYPE", "Vector{Int}".to_string())));
+    assert!(env.contains(&("JOT_RESPONDER_PATH", "/var/task/f.jl".to_string())));
+}
+
+#[test]
+fn a_package_dockerfile_sets_its_environment_after_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Project.toml"),
+        "name = \"Greeter\"\nuuid = \"8f5b7a42-2b55-4a6c-9c53-1d0e1c0f6b11\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/Greeter.jl"),
+        "module Greeter\ngreet(x) = x\nend\n",
+    )
+    .unwrap();
+    let mut package = request(dir.path());
+    package.responder = Responder::load(dir.path(), Some("greet"), None).unwrap();
+    let labels = HashMap::from([("dev.jot.function".to_string(), "greet".to_string())]);
+    let dockerfile = render_dockerfile(&package, &labels);
+    let runtime = dockerfile.find("COPY runtime/").unwrap();
+    let env = dockerfile
+        .find("ENV JOT_RESPONDER_KIND=\"package\"")
+        .unwrap();
+    let code = dockerfile.find("COPY code/").unwrap();
+    assert!(runtime < env && env < code, "{dockerfile}");
+    assert!(dockerfile.contains("_HANDLER=\"Greeter.greet\""));
+    assert!(dockerfile.contains("LABEL \"dev.jot.function\"=\"greet\""));
+    assert!(!dockerfile.contains("{{"));
+}
+
+#[test]
+fn environment_overrides_replace_in_place_and_append() {
+    let existing = vec![
+        serde_json::Value::from("PATH=/usr/bin"),
+        serde_json::Value::from("JOT_FUNCTION=old"),
+    ];
+    let env = with_env(
+        Some(&existing),
+        &[
+            ("JOT_FUNCTION", "new".into()),
+            ("JOT_ARG_TYPE", "Dict{String,Int}".into()),
+        ],
+    );
+    assert_eq!(
+        env,
+        [
+            "PATH=/usr/bin",
+            "JOT_FUNCTION=new",
+            "JOT_ARG_TYPE=Dict{String,Int}"
+        ]
+    );
+    assert_eq!(with_env(None, &[("A", "b=c".into())]), ["A=b=c"]);
+}
+
+#[test]
+fn derived_tags_follow_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = request(dir.path());
+    let tag = derive_tag(&req, "sha256:1");
+    assert_eq!(tag, derive_tag(&req, "sha256:1"));
+    assert_ne!(tag, derive_tag(&req, "sha256:2"));
+    req.responder.info.arg_type = "Any".into();
+    assert_ne!(tag, derive_tag(&req, "sha256:1"));
+    jot_core::names::validate_tag(&tag).unwrap();
+}
+
+#[test]
+fn context_holds_dockerfile_and_runtime_and_the_layer_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = |bytes: Vec<u8>| -> Vec<String> {
+        tar::Archive::new(bytes.as_slice())
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
+            .collect()
+    };
+    let context = entries(build_context(&request(dir.path()), &HashMap::new()).unwrap());
+    assert_eq!(context[0], "Dockerfile");
+    // Every runtime file is shipped, and nothing the image must not carry.
+    for wanted in ["runtime/bootstrap", "runtime/sysimage.jl"] {
+        assert!(context.iter().any(|e| e == wanted), "{wanted} in {context:?}");
+    }
+    assert!(context.iter().any(|e| e.ends_with(".jl") && e.contains("JotRuntime")));
+    assert_eq!(context.len(), 1 + crate::template::RUNTIME_FILES.len());
+    assert!(
+        !context
+            .iter()
+            .any(|e| e.contains("/test/") || e.ends_with("README.md") || e.ends_with(".in")),
+        "{context:?}"
+    );
+    let layer = code_layer(&request(dir.path())).unwrap();
+    assert_eq!(entries(layer), ["var/", "var/task/", "var/task/f.jl"]);
+}
+
+#[test]
+fn notes_stale_base_images() {
+    let now = humantime::parse_rfc3339("2026-11-23T00:00:00Z").unwrap();
+    let note = stale_base_note("julia:1.12", "2026-09-01T10:20:30.123456789Z", now).unwrap();
+    assert_eq!(
+        note,
+        "note: base image julia:1.12 is 82 days old; rebuild with --pull to get its patches"
+    );
+    assert!(stale_base_note("julia:1.12", "2026-11-20T00:00:00Z", now).is_none());
+    assert!(stale_base_note("julia:1.12", "garbage", now).is_none());
+}
+
+#[test]
+fn build_failures_are_one_clean_line() {
+    let log = vec![
+        "\u{1b}[91mUndefVarError: x\n\u{1b}[0m".to_string(),
+        "  ".to_string(),
+    ];
+    let error = build_failure("f:1", "returned 1\n", &log).to_string();
+    assert_eq!(
+        error,
+        "build failed: f:1: returned 1 (last build output: UndefVarError: x)"
+    );
+}
