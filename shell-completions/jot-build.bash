@@ -23,7 +23,7 @@ _jot__build() {
 
     case "${cmd}" in
         jot__build)
-            opts="-h -V --function --arg-type --name --tag --base-image --julia-version --pull --test-payload --expect --test-timeout --help --version"
+            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --pull --test-payload --expect --test-timeout --force --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -63,6 +63,10 @@ _jot__build() {
                     ;;
                 --test-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

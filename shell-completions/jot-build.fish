@@ -7,6 +7,12 @@ complete -c jot-build -l julia-version -d 'Julia release of the official base im
 complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
 complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
 complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included' -r
+complete -c jot-build -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c jot-build -l pull -d 'Pull the base image (needed when the engine does not have it; refreshes it otherwise)'
+complete -c jot-build -l force -d 'Replace a local image NAME:TAG that jot did not build'
+complete -c jot-build -s q -l quiet -d 'Print only warnings and errors on stderr'
+complete -c jot-build -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
 complete -c jot-build -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c jot-build -s V -l version -d 'Print version'

@@ -23,7 +23,7 @@ _jot__deploy() {
 
     case "${cmd}" in
         jot__deploy)
-            opts="-h -V --role --memory --timeout --env --architecture --ephemeral-storage --description --alias --force --help --version"
+            opts="-q -v -h -V --role --memory --timeout --env --architecture --ephemeral-storage --description --alias --force --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -59,6 +59,10 @@ _jot__deploy() {
                     ;;
                 --alias)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -7,6 +7,11 @@ arm64\t''"
 complete -c jot-deploy -l ephemeral-storage -d 'Size of /tmp in MB (512 to 10240)' -r
 complete -c jot-deploy -l description -d 'Description of the function (up to 256 characters)' -r
 complete -c jot-deploy -l alias -d 'Create this alias, or move it, to the published version' -r
+complete -c jot-deploy -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c jot-deploy -l force -d 'Change a function (or use a role) that jot did not create'
+complete -c jot-deploy -s q -l quiet -d 'Print only warnings and errors on stderr'
+complete -c jot-deploy -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
 complete -c jot-deploy -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c jot-deploy -s V -l version -d 'Print version'

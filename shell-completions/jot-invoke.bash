@@ -23,7 +23,7 @@ _jot__invoke() {
 
     case "${cmd}" in
         jot__invoke)
-            opts="-h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --env --help --version"
+            opts="-q -v -h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --env --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,6 +67,10 @@ _jot__invoke() {
                     ;;
                 --env)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

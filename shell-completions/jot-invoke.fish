@@ -8,8 +8,13 @@ complete -c jot-invoke -l repeat -d 'Send each payload N times (to the same warm
 complete -c jot-invoke -l qualifier -d 'Version number or alias of the Lambda function to invoke [default: $LATEST]' -r
 complete -c jot-invoke -l memory -d 'Memory of the local sandbox in MB' -r
 complete -c jot-invoke -l env -d 'Environment variable for the local sandbox (NAME=VALUE, repeatable)' -r
+complete -c jot-invoke -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c jot-invoke -l local -d 'Run the image in the local Docker engine even for deployed functions'
 complete -c jot-invoke -l json -d 'Print timings (init, first response, warm p50/p99) as JSON on stderr'
 complete -c jot-invoke -l logs -d 'Print the function\'s logs on stderr'
+complete -c jot-invoke -s q -l quiet -d 'Print only warnings and errors on stderr'
+complete -c jot-invoke -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
 complete -c jot-invoke -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c jot-invoke -s V -l version -d 'Print version'

@@ -23,7 +23,7 @@ _jot__push() {
 
     case "${cmd}" in
         jot__push)
-            opts="-h -V --registry --scan-on-push --immutable-tags --force --help --version"
+            opts="-q -v -h -V --registry --scan-on-push --immutable-tags --force --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -31,6 +31,10 @@ _jot__push() {
             case "${prev}" in
                 --registry)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

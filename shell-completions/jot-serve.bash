@@ -23,7 +23,7 @@ _jot__serve() {
 
     case "${cmd}" in
         jot__serve)
-            opts="-h -V --bind --port --max-concurrency --timeout --memory --function-error-status --env --help --version"
+            opts="-q -v -h -V --bind --port --max-concurrency --timeout --memory --function-error-status --env --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -55,6 +55,10 @@ _jot__serve() {
                     ;;
                 --env)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

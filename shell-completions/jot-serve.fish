@@ -5,5 +5,10 @@ complete -c jot-serve -l timeout -d 'Seconds an invocation may run' -r
 complete -c jot-serve -l memory -d 'Memory of each sandbox in MB' -r
 complete -c jot-serve -l function-error-status -d 'HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda answers, or e.g. 500 for proxies that look only at the status (MiniStack)' -r
 complete -c jot-serve -l env -d 'Environment variable for the functions (NAME=VALUE, repeatable)' -r
+complete -c jot-serve -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c jot-serve -s q -l quiet -d 'Print only warnings and errors on stderr'
+complete -c jot-serve -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
 complete -c jot-serve -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c jot-serve -s V -l version -d 'Print version'

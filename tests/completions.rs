@@ -9,11 +9,24 @@ fn shell_completions_are_up_to_date() {
     let mut tools: Vec<String> = std::fs::read_dir(root.join("crates"))
         .unwrap()
         .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("src/main.rs").exists())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| bin_dir().join(name).exists())
         .collect();
     tools.sort();
-    assert!(tools.len() >= 3, "found executables: {tools:?}");
+    assert!(tools.len() >= 6, "found executables: {tools:?}");
+    // Every file belongs to an executable that exists: none of a removed tool.
+    let mut expected: Vec<String> = tools
+        .iter()
+        .flat_map(|t| [format!("{t}.bash"), format!("_{t}"), format!("{t}.fish")])
+        .collect();
+    expected.sort();
+    let mut present: Vec<String> = std::fs::read_dir(root.join("shell-completions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".1"))
+        .collect();
+    present.sort();
+    assert_eq!(present, expected, "shell-completions/ holds stale or missing files");
     for tool in &tools {
         for (shell, file) in [
             ("bash", format!("{tool}.bash")),

@@ -26,6 +26,7 @@ pub fn bin_dir() -> PathBuf {
 /// A command for one jot executable, with the test base image and a clean environment.
 pub fn jot(tool: &str) -> Command {
     let path = bin_dir().join(tool);
+    assert_fresh(&path);
     assert!(
         path.exists(),
         "{} is missing: run `cargo build` before the tests (make test does)",
@@ -34,6 +35,28 @@ pub fn jot(tool: &str) -> Command {
     let mut command = Command::new(path);
     command.env("JOT_BASE_IMAGE", base_image());
     command
+}
+
+/// Builds the executables once per test binary (a no-op when they are up to
+/// date), so a plain `cargo test` after an edit never tests old binaries.
+fn assert_fresh(binary: &Path) {
+    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        output
+            .status
+            .success()
+            .then_some(())
+            .ok_or_else(|| String::from_utf8_lossy(&output.stderr).into_owned())
+    });
+    if let Err(e) = built {
+        panic!("cargo build of the executables failed, so {} would be stale:\n{e}", binary.display());
+    }
 }
 
 /// Runs a command with `stdin` as its standard input and returns its output.

@@ -1,0 +1,95 @@
+//! Two jot-deploy runs on one function at once, against MiniStack: neither
+//! loses its update nor reports a success that did not happen. Each run ends
+//! with a published version holding its own settings (RevisionId-guarded
+//! updates, versions read back), whether the function existed or not, and in
+//! both start orders.
+
+use std::process::{Child, Stdio};
+
+use jot_tests::aws::{self, aws_env};
+use jot_tests::*;
+use serde_json::json as j;
+
+const DIGEST: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn remote_descriptor(name: &str) -> String {
+    j!({
+        "jot": 1, "kind": "remote_image", "name": name,
+        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
+                      "arg_type": "Any", "tree_hash": "00"},
+        "remote_image": {
+            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
+            "tag": "t1", "digest": DIGEST
+        }
+    })
+    .to_string()
+}
+
+fn spawn_deploy(name: &str, memory: u32) -> Child {
+    use std::io::Write;
+    let mut child = aws_env(&mut jot("jot-deploy"))
+        .args(["--memory", &memory.to_string()])
+        .args(["--env", &format!("RUN=m{memory}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn jot-deploy");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(remote_descriptor(name).as_bytes())
+        .unwrap();
+    child
+}
+
+/// Runs two deploys at once (the first listed starts first) and checks that
+/// each published a version of its own holding its own settings.
+fn race(name: &str, memories: [u32; 2]) {
+    let children = memories.map(|m| (m, spawn_deploy(name, m)));
+    let mut versions = Vec::new();
+    for (memory, child) in children {
+        let output = child.wait_with_output().unwrap();
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "deploy with --memory {memory}: {stderr}");
+        let version = json(&stdout)["function"]["version"]
+            .as_str()
+            .expect("a published version")
+            .to_string();
+        let published = aws::get_function(name, Some(&version));
+        assert_eq!(
+            published["Configuration"]["MemorySize"], memory,
+            "version {version} claimed by the --memory {memory} run holds other settings: {published}"
+        );
+        assert_eq!(
+            published["Configuration"]["Environment"]["Variables"]["RUN"],
+            format!("m{memory}"),
+            "{published}"
+        );
+        versions.push(version);
+    }
+    assert_ne!(versions[0], versions[1], "both runs claim one version");
+}
+
+#[test]
+fn concurrent_updates_each_publish_their_own_settings_in_both_orders() {
+    aws::require_ministack();
+    let name = aws::unique("race-update");
+    let first = run_with_stdin(
+        aws_env(&mut jot("jot-deploy")),
+        remote_descriptor(&name).as_bytes(),
+    );
+    assert_eq!(outcome(&first).0, 0, "{}", outcome(&first).2);
+    race(&name, [2048, 3072]);
+    race(&name, [3072, 2048]);
+    aws::lambda("DELETE", &format!("/2015-03-31/functions/{name}"), None);
+}
+
+#[test]
+fn concurrent_creates_fall_through_to_an_update() {
+    aws::require_ministack();
+    let name = aws::unique("race-create");
+    race(&name, [1536, 2560]);
+    aws::lambda("DELETE", &format!("/2015-03-31/functions/{name}"), None);
+}
