@@ -26,7 +26,10 @@ fn shell_completions_are_up_to_date() {
         .filter(|name| !name.ends_with(".1"))
         .collect();
     present.sort();
-    assert_eq!(present, expected, "shell-completions/ holds stale or missing files");
+    assert_eq!(
+        present, expected,
+        "shell-completions/ holds stale or missing files"
+    );
     for tool in &tools {
         for (shell, file) in [
             ("bash", format!("{tool}.bash")),

@@ -108,7 +108,11 @@ fn the_front_command_runs_a_plugin_found_only_on_path() {
     );
     let output = run(jot("jot").env("PATH", &path).args(["hello", "a", "b"]));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "hello a b\n");
-    assert_eq!(output.status.code(), Some(7), "the plugin's status is jot's");
+    assert_eq!(
+        output.status.code(),
+        Some(7),
+        "the plugin's status is jot's"
+    );
     let listed = run(jot("jot").env("PATH", &path).arg("--list"));
     assert!(String::from_utf8_lossy(&listed.stdout).contains("hello"));
 }

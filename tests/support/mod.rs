@@ -55,7 +55,10 @@ fn assert_fresh(binary: &Path) {
             .ok_or_else(|| String::from_utf8_lossy(&output.stderr).into_owned())
     });
     if let Err(e) = built {
-        panic!("cargo build of the executables failed, so {} would be stale:\n{e}", binary.display());
+        panic!(
+            "cargo build of the executables failed, so {} would be stale:\n{e}",
+            binary.display()
+        );
     }
 }
 

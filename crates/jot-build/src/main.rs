@@ -9,7 +9,6 @@ use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
 use jot_core::error::exit;
 use jot_core::{Error, Result, check, descriptor, names, output};
-use jot_emulator::{InstanceConfig, LocalFunction};
 use jot_image::{BuildRequest, Responder, choose_base_image};
 
 /// Build Julia responders into AWS Lambda container images.
@@ -74,18 +73,7 @@ impl cli::Command for Args {
 fn after_help() -> String {
     format!(
         "The first build on a base image makes the shared runtime stage (about 2 minutes on 2 cores, once); later builds of a script take about 0.1 s.\n\nExample:\n  jot-build increment_vector.jl --arg-type 'Vector{{Int}}' --test-payload '[1,2]' --expect '[2,3]' | jot-invoke --local --payload '[1,2,3]'\n\n{}",
-        exit::help(&[
-            exit::OK,
-            exit::INTERNAL,
-            exit::USAGE,
-            exit::FUNCTION_ERROR,
-            exit::EXPECT_MISMATCH,
-            exit::BAD_INPUT,
-            exit::DOCKER,
-            exit::BUILD,
-            exit::INTERRUPTED,
-            exit::TERMINATED,
-        ])
+        exit::help(&[0, 1, 2, 3, 4, 5, 6, 7, 130, 143])
     )
 }
 
@@ -135,38 +123,9 @@ async fn build(args: Args) -> Result<()> {
     let mut stdout = std::io::stdout();
     for request in &requests {
         let built = jot_image::build(&docker, request).await?;
-        let image = built.require_local_image()?.image.clone();
         if let Some(payload) = &test_payload {
-            let mut config = InstanceConfig::new(&image, &built.name);
-            config.timeout = Duration::from_secs(args.test_timeout);
-            let mut function = LocalFunction::new(&docker, config);
-            // Ctrl-C or SIGTERM during the test run still removes its sandbox.
-            let invocation = tokio::select! {
-                invocation = function.invoke(bytes::Bytes::from(payload.to_string())) => Ok(invocation),
-                signal = cli::stop_requested() => Err(signal),
-            };
-            let logs = function.logs().await;
-            function.shutdown().await;
-            let invocation = match invocation {
-                Ok(invocation) => invocation,
-                Err(signal) => {
-                    return Err(cli::interrupted(
-                        signal,
-                        "interrupted during the test run; its sandbox was removed",
-                    ));
-                }
-            };
-            let result = invocation
-                .map_err(Error::from)
-                .and_then(|invocation| check::verdict(&invocation, expect.as_ref()));
-            if let Err(e) = result {
-                eprint!("{logs}");
-                output::note(format!(
-                    "{image} failed its test run, so no descriptor is printed"
-                ));
-                return Err(e);
-            }
-            output::note(format!("{image}: test run passed"));
+            let timeout = Duration::from_secs(args.test_timeout);
+            jot_build::test_run(&docker, &built, payload, expect.as_ref(), timeout).await?;
         }
         descriptor::write_line(&mut stdout, &built)?;
     }

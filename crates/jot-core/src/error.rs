@@ -69,6 +69,7 @@ pub mod exit {
 
     /// The text `--help` ends with: the codes a tool can return.
     pub fn help(codes: &[u8]) -> String {
+        debug_assert!(codes.iter().all(|c| TABLE.iter().any(|(t, _)| t == c)));
         let mut text = String::from("Exit status:\n");
         for (code, meaning) in TABLE.iter().filter(|(c, _)| codes.contains(c)) {
             text.push_str(&format!("  {code:>3}  {meaning}\n"));

@@ -51,7 +51,7 @@ impl ImageRef {
             Some((first, rest))
                 if first.contains('.') || first.contains(':') || first == "localhost" =>
             {
-                validate_registry(first).map_err(|_| bad("registry"))?;
+                validate_registry("registry", first).map_err(|_| bad("registry"))?;
                 (Some(first.to_string()), rest)
             }
             _ => (None, path),
@@ -120,8 +120,9 @@ fn validate_tag_text(tag: &str) -> std::result::Result<(), ()> {
         .ok_or(())
 }
 
-/// A registry host as Docker names them: HOST or HOST:PORT, no scheme, no path.
-pub fn validate_registry(registry: &str) -> Result<()> {
+/// A registry host as Docker names them: HOST or HOST:PORT, no scheme, no
+/// path. `what` names where it came from in the message (`--registry`).
+pub fn validate_registry(what: &str, registry: &str) -> Result<()> {
     let (host, port) = match registry.rsplit_once(':') {
         Some((host, port)) if !host.ends_with(']') || registry.starts_with('[') => {
             (host, Some(port))
@@ -135,7 +136,7 @@ pub fn validate_registry(registry: &str) -> Result<()> {
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
     if registry.contains("://") || registry.contains('/') || !host_ok || !port_ok {
         return Err(Error::InvalidInput(format!(
-            "registry {registry:?} is not a registry host; give HOST or HOST:PORT (no scheme, no path), e.g. 127.0.0.1:4566"
+            "{what} {registry:?} is not a registry host; give HOST or HOST:PORT (no scheme, no path), e.g. 127.0.0.1:4566"
         )));
     }
     Ok(())
@@ -223,7 +224,7 @@ mod tests {
     #[test]
     fn registry_hosts() {
         for good in ["127.0.0.1:4566", "registry.example.com", "[::1]:5000"] {
-            assert!(validate_registry(good).is_ok(), "{good}");
+            assert!(validate_registry("r", good).is_ok(), "{good}");
         }
         for bad in [
             "http://127.0.0.1:4566",
@@ -233,7 +234,7 @@ mod tests {
             "host:99999",
             "a b",
         ] {
-            assert!(validate_registry(bad).is_err(), "{bad}");
+            assert!(validate_registry("r", bad).is_err(), "{bad}");
         }
         assert_eq!(
             registry_of("123456789012.dkr.ecr.us-east-1.amazonaws.com/name"),

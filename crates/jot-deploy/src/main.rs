@@ -62,13 +62,7 @@ impl cli::Command for Args {
 fn after_help() -> String {
     format!(
         "Example:\n  jot-build f.jl | jot-push | jot-deploy --memory 2048 --alias live\n\n{}",
-        exit::help(&[
-            exit::OK,
-            exit::INTERNAL,
-            exit::USAGE,
-            exit::BAD_INPUT,
-            exit::AWS,
-        ])
+        exit::help(&[0, 1, 2, 5, 8])
     )
 }
 

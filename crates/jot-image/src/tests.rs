@@ -135,9 +135,16 @@ fn context_holds_dockerfile_and_runtime_and_the_layer_the_code() {
     assert_eq!(context[0], "Dockerfile");
     // Every runtime file is shipped, and nothing the image must not carry.
     for wanted in ["runtime/bootstrap", "runtime/sysimage.jl"] {
-        assert!(context.iter().any(|e| e == wanted), "{wanted} in {context:?}");
+        assert!(
+            context.iter().any(|e| e == wanted),
+            "{wanted} in {context:?}"
+        );
     }
-    assert!(context.iter().any(|e| e.ends_with(".jl") && e.contains("JotRuntime")));
+    assert!(
+        context
+            .iter()
+            .any(|e| e.ends_with(".jl") && e.contains("JotRuntime"))
+    );
     assert_eq!(context.len(), 1 + crate::template::RUNTIME_FILES.len());
     assert!(
         !context

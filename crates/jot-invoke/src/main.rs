@@ -3,18 +3,16 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use clap::Parser;
 use jot_core::check;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::descriptor::{self, Descriptor, Kind};
 use jot_core::error::exit;
-use jot_core::image_ref::ImageRef;
-use jot_core::session::{self, InvokePlan};
-use jot_core::{Error, Result, limits, output};
-use jot_emulator::{InstanceConfig, LocalFunction};
+use jot_core::session::InvokePlan;
+use jot_core::{Error, Result, limits};
+use jot_emulator::InstanceConfig;
+use jot_invoke::{Reporting, Target, invoke_local};
 
 /// Invoke jot functions, locally (exactly as Lambda runs them) or on AWS Lambda.
 ///
@@ -76,18 +74,7 @@ impl cli::Command for Args {
 fn after_help() -> String {
     format!(
         "Example:\n  jot-build f.jl | jot-invoke --local --payload '[1,2,3]' --expect '[2,3,4]'\n\n{}",
-        exit::help(&[
-            exit::OK,
-            exit::INTERNAL,
-            exit::USAGE,
-            exit::FUNCTION_ERROR,
-            exit::EXPECT_MISMATCH,
-            exit::BAD_INPUT,
-            exit::DOCKER,
-            exit::AWS,
-            exit::INTERRUPTED,
-            exit::TERMINATED,
-        ])
+        exit::help(&[0, 1, 2, 3, 4, 5, 6, 8, 130, 143])
     )
 }
 
@@ -109,7 +96,11 @@ async fn invoke(args: Args) -> Result<()> {
                 config.timeout = Duration::from_secs(args.timeout.into());
                 config.memory_mb = args.memory;
                 config.environment = environment.clone();
-                invoke_local(config, &plan, &args).await
+                let reporting = Reporting {
+                    logs: args.logs,
+                    json: args.json,
+                };
+                invoke_local(config, &plan, reporting, &mut std::io::stdout()).await
             }
             Target::Remote { name, qualifier } => {
                 let options = jot_aws::invoke::RemoteOptions {
@@ -134,26 +125,10 @@ async fn invoke(args: Args) -> Result<()> {
     verdict
 }
 
-enum Target {
-    Local {
-        name: String,
-        image: String,
-    },
-    /// A Lambda function, at the alias or version its descriptor names.
-    Remote {
-        name: String,
-        qualifier: Option<String>,
-    },
-}
-
 /// The functions to invoke, from flags or descriptors on stdin.
 fn targets(args: &Args) -> Result<Vec<Target>> {
     if let Some(image) = &args.image {
-        let name = ImageRef::parse(image)?.short_name().to_string();
-        return Ok(vec![Target::Local {
-            name,
-            image: image.clone(),
-        }]);
+        return Ok(vec![Target::image(image)?]);
     }
     if let Some(name) = &args.function_name {
         return Ok(vec![Target::Remote {
@@ -161,30 +136,7 @@ fn targets(args: &Args) -> Result<Vec<Target>> {
             qualifier: None,
         }]);
     }
-    let descriptors = descriptor::read_piped(
-        "jot-invoke",
-        "jot-build f.jl | jot-invoke --local (or pass --image or --function-name)",
-    )?;
-    descriptors
-        .iter()
-        .map(|d| target_of(d, args.local))
-        .collect()
-}
-
-fn target_of(descriptor: &Descriptor, local: bool) -> Result<Target> {
-    if local || descriptor.kind == Kind::LocalImage {
-        let image = descriptor.require_local_image()?.image.clone();
-        Ok(Target::Local {
-            name: descriptor.name.clone(),
-            image,
-        })
-    } else {
-        let function = descriptor.function.as_ref();
-        Ok(Target::Remote {
-            name: function.map_or_else(|| descriptor.name.clone(), |f| f.name.clone()),
-            qualifier: function.and_then(|f| f.alias.clone().or_else(|| f.version.clone())),
-        })
-    }
+    Target::piped(args.local)
 }
 
 fn plan(args: &Args) -> Result<InvokePlan> {
@@ -196,57 +148,5 @@ fn plan(args: &Args) -> Result<InvokePlan> {
             None if args.payloads.is_empty() => vec!["{}".to_string()],
             None => args.payloads.clone(),
         };
-    let mut payloads = Vec::new();
-    for text in texts {
-        if text.len() > jot_emulator::MAX_PAYLOAD_BYTES {
-            return Err(Error::InvalidInput(format!(
-                "the payload is {} bytes; Lambda accepts at most {} bytes for a synchronous invocation",
-                text.len(),
-                jot_emulator::MAX_PAYLOAD_BYTES
-            )));
-        }
-        check::parse_json_flag("--payload", &text)?;
-        payloads.push(Bytes::from(text));
-    }
-    let expect = args
-        .expect
-        .as_deref()
-        .map(|e| check::parse_json_flag("--expect", e))
-        .transpose()?;
-    Ok(InvokePlan {
-        payloads,
-        repeat: args.repeat,
-        expect,
-    })
-}
-
-async fn invoke_local(config: InstanceConfig, plan: &InvokePlan, args: &Args) -> Result<()> {
-    let docker = jot_docker::connect().await?;
-    let target = config.image.clone();
-    let mut function = LocalFunction::new(&docker, config);
-    let started = Instant::now();
-    let mut stdout = std::io::stdout();
-    let ran = tokio::select! {
-        ran = session::run(&target, plan, started, &mut function, &mut stdout) => Ok(ran),
-        signal = cli::stop_requested() => Err(signal),
-    };
-    if args.logs {
-        eprint!("{}", function.logs().await);
-    }
-    let init = function.first_init();
-    function.shutdown().await;
-    let (mut report, verdict) = match ran {
-        Ok(ran) => ran,
-        Err(signal) => {
-            return Err(cli::interrupted(
-                signal,
-                "interrupted; the sandbox was removed",
-            ));
-        }
-    };
-    report.init = init;
-    if args.json {
-        output::note(report.to_json().to_string());
-    }
-    verdict
+    jot_invoke::plan(texts, args.expect.as_deref(), args.repeat)
 }

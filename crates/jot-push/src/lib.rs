@@ -32,7 +32,7 @@ pub struct Planned {
 /// Checks every input before any call: the registry and each descriptor's image.
 pub fn plan(descriptors: Vec<Descriptor>, options: &PushOptions) -> Result<Vec<Planned>> {
     if let Some(registry) = &options.registry {
-        validate_registry(registry)?;
+        validate_registry("--registry", registry)?;
     }
     descriptors
         .into_iter()

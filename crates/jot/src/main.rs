@@ -41,7 +41,7 @@ impl cli::Command for Args {
 fn after_help() -> String {
     format!(
         "Example:\n  jot build f.jl | jot invoke --local --payload '[1,2,3]'\n\nA plugin's exit status is jot's. Of jot itself:\n{}",
-        exit::help(&[exit::OK, exit::INTERNAL, exit::USAGE])
+        exit::help(&[0, 1, 2])
     )
 }
 

@@ -19,8 +19,8 @@ use crate::{AwsError, Result, retry, tags};
 
 /// The facts of a function that a deploy sets, to tell what changed.
 #[derive(Debug, Clone, PartialEq)]
-struct Snapshot {
-    image_uri: Option<String>,
+pub(super) struct Snapshot {
+    pub(super) image_uri: Option<String>,
     role: Option<String>,
     memory: Option<i32>,
     timeout: Option<i32>,
@@ -31,7 +31,7 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(function: &GetFunctionOutput) -> Snapshot {
+    pub(super) fn of(function: &GetFunctionOutput) -> Snapshot {
         let config = function.configuration();
         Snapshot {
             image_uri: function
@@ -213,7 +213,7 @@ impl Deployer {
                 .is_none_or(|a| snapshot.architecture.as_ref() == Some(a))
     }
 
-    async fn get_function(
+    pub(super) async fn get_function(
         &self,
         name: &str,
         qualifier: Option<&str>,
@@ -464,7 +464,7 @@ impl Deployer {
     }
 
     /// Waits until no update of the function is in progress.
-    async fn wait_updated(&self, name: &str) -> Result<()> {
+    pub(super) async fn wait_updated(&self, name: &str) -> Result<()> {
         match self
             .lambda
             .wait_until_function_updated_v2()
@@ -479,7 +479,7 @@ impl Deployer {
 
     /// After a waiter gave up or saw a failed state: the error with the
     /// function's own reason (StateReason / LastUpdateStatusReason) when it has one.
-    async fn waiter_failed(
+    pub(super) async fn waiter_failed(
         &self,
         name: &str,
         state: &str,
@@ -499,7 +499,7 @@ impl Deployer {
         ))
     }
 
-    async fn arn_of(&self, name: &str) -> Result<String> {
+    pub(super) async fn arn_of(&self, name: &str) -> Result<String> {
         self.get_function(name, None)
             .await?
             .and_then(|f| {
@@ -509,128 +509,10 @@ impl Deployer {
             })
             .ok_or_else(|| AwsError::Other(format!("function {name} has no ARN")))
     }
-
-    /// The newest published version when it runs `image_uri` with the
-    /// function's current configuration, so an unchanged deploy publishes nothing.
-    async fn current_version(&self, name: &str, image_uri: &str) -> Result<Option<String>> {
-        let mut newest: Option<u64> = None;
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .lambda
-                .list_versions_by_function()
-                .function_name(name)
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| self.ctx.sdk("ListVersionsByFunction", e))?;
-            for version in page.versions() {
-                if let Some(number) = version.version().and_then(|v| v.parse::<u64>().ok()) {
-                    newest = newest.max(Some(number));
-                }
-            }
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
-        let Some(newest) = newest.map(|n| n.to_string()) else {
-            return Ok(None);
-        };
-        let (Some(latest), Some(published)) = (
-            self.get_function(name, None).await?,
-            self.get_function(name, Some(&newest)).await?,
-        ) else {
-            return Ok(None);
-        };
-        let published = Snapshot::of(&published);
-        let same =
-            published.image_uri.as_deref() == Some(image_uri) && published == Snapshot::of(&latest);
-        Ok(same.then_some(newest))
-    }
-
-    /// Publishes `$LATEST` at `revision`; `None` when it changed meanwhile.
-    async fn publish(&self, name: &str, revision: Option<String>) -> Result<Option<String>> {
-        let published = retry::on_conflict(&format!("{name}: PublishVersion"), || {
-            self.lambda
-                .publish_version()
-                .function_name(name)
-                .set_revision_id(revision.clone())
-                .send()
-        })
-        .await;
-        let published = match published {
-            Ok(published) => published,
-            Err(e) if overtaken(&e) => return Ok(None),
-            Err(e) => return Err(self.ctx.sdk("PublishVersion", e)),
-        };
-        let version = published
-            .version()
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::Other(format!("PublishVersion {name} returned no version")))?;
-        if let Err(e) = self
-            .lambda
-            .wait_until_published_version_active()
-            .function_name(name)
-            .qualifier(&version)
-            .wait(MAX_WAIT)
-            .await
-        {
-            return Err(self.waiter_failed(name, "active", &e).await);
-        }
-        output::note(format!("{name}: published version {version}"));
-        Ok(Some(version))
-    }
-
-    /// Creates the alias or moves it to `version`.
-    async fn point_alias(&self, name: &str, alias: &str, version: &str) -> Result<()> {
-        let existing = self
-            .lambda
-            .get_alias()
-            .function_name(name)
-            .name(alias)
-            .send()
-            .await;
-        match existing {
-            Ok(current) if current.function_version() == Some(version) => Ok(()),
-            Ok(current) => {
-                retry::on_conflict(&format!("{name}: UpdateAlias"), || {
-                    self.lambda
-                        .update_alias()
-                        .function_name(name)
-                        .name(alias)
-                        .function_version(version)
-                        .send()
-                })
-                .await
-                .map_err(|e| self.ctx.sdk("UpdateAlias", e))?;
-                output::note(format!(
-                    "{name}: alias {alias} moved from version {} to {version}",
-                    current.function_version().unwrap_or("?")
-                ));
-                Ok(())
-            }
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
-                retry::on_conflict(&format!("{name}: CreateAlias"), || {
-                    self.lambda
-                        .create_alias()
-                        .function_name(name)
-                        .name(alias)
-                        .function_version(version)
-                        .send()
-                })
-                .await
-                .map_err(|e| self.ctx.sdk("CreateAlias", e))?;
-                output::note(format!("{name}: alias {alias} → version {version}"));
-                Ok(())
-            }
-            Err(e) => Err(self.ctx.sdk("GetAlias", e)),
-        }
-    }
 }
 
 /// Lambda's answer to an update based on a revision that changed meanwhile.
-fn overtaken<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>) -> bool
+pub(super) fn overtaken<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>) -> bool
 where
     E: aws_sdk_lambda::error::ProvideErrorMetadata,
 {

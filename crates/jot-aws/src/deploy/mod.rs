@@ -15,6 +15,7 @@
 mod lifecycle;
 mod roles;
 mod settings;
+mod versions;
 
 use std::time::Duration;
 

@@ -1,0 +1,50 @@
+//! `jot-build`'s test run: the built image invoked once through the local
+//! emulator, its sandbox removed on every path (an error, Ctrl-C, SIGTERM).
+
+use std::time::Duration;
+
+use jot_core::cli;
+use jot_core::descriptor::Descriptor;
+use jot_core::{Error, Result, check, output};
+use jot_docker::Docker;
+use jot_emulator::{InstanceConfig, LocalFunction};
+use serde_json::Value;
+
+/// Invokes the built image with `payload`; an error or a mismatch with
+/// `expect` fails the build (the function's logs go to stderr).
+pub async fn test_run(
+    docker: &Docker,
+    built: &Descriptor,
+    payload: &Value,
+    expect: Option<&Value>,
+    timeout: Duration,
+) -> Result<()> {
+    let image = built.require_local_image()?.image.clone();
+    let mut config = InstanceConfig::new(&image, &built.name);
+    config.timeout = timeout;
+    let mut function = LocalFunction::new(docker, config);
+    let invocation = tokio::select! {
+        invocation = function.invoke(bytes::Bytes::from(payload.to_string())) => Ok(invocation),
+        signal = cli::stop_requested() => Err(signal),
+    };
+    let logs = function.logs().await;
+    function.shutdown().await;
+    let invocation = invocation.map_err(|signal| {
+        cli::interrupted(
+            signal,
+            "interrupted during the test run; its sandbox was removed",
+        )
+    })?;
+    let result = invocation
+        .map_err(Error::from)
+        .and_then(|invocation| check::verdict(&invocation, expect));
+    if let Err(e) = result {
+        eprint!("{logs}");
+        output::note(format!(
+            "{image} failed its test run, so no descriptor is printed"
+        ));
+        return Err(e);
+    }
+    output::note(format!("{image}: test run passed"));
+    Ok(())
+}
