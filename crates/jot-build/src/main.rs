@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::error::exit;
 use jot_core::{Error, Result, check, descriptor, names, output};
 use jot_image::{BuildRequest, Responder, choose_base_image};
 
@@ -15,9 +14,10 @@ use jot_image::{BuildRequest, Responder, choose_base_image};
 ///
 /// Each PATH is a Julia script (.jl) or a package directory (with Project.toml).
 /// Prints one local_image descriptor (JSON) per PATH on stdout, for jot-invoke,
-/// jot-push and the other jot tools.
+/// jot-push and the other jot tools. The first build on a base image makes the shared
+/// runtime stage (about 2 minutes on 2 cores, once); later builds of a script take about 0.1 s.
 #[derive(Parser, Debug)]
-#[command(name = "jot-build", version, after_help = after_help())]
+#[command(name = "jot-build", version, after_help = cli::after_help("jot-build increment_vector.jl --arg-type 'Vector{Int}' --test-payload '[1,2]' --expect '[2,3]' | jot-invoke --local --payload '[1,2,3]'", &[0, 1, 2, 3, 4, 5, 6, 7, 130, 143]))]
 struct Args {
     /// Julia scripts (.jl) or package directories
     #[arg(required = true, value_name = "PATH")]
@@ -64,18 +64,7 @@ struct Args {
     output: OutputArgs,
 }
 
-impl cli::Command for Args {
-    fn output(&self) -> &OutputArgs {
-        &self.output
-    }
-}
-
-fn after_help() -> String {
-    format!(
-        "The first build on a base image makes the shared runtime stage (about 2 minutes on 2 cores, once); later builds of a script take about 0.1 s.\n\nExample:\n  jot-build increment_vector.jl --arg-type 'Vector{{Int}}' --test-payload '[1,2]' --expect '[2,3]' | jot-invoke --local --payload '[1,2,3]'\n\n{}",
-        exit::help(&[0, 1, 2, 3, 4, 5, 6, 7, 130, 143])
-    )
-}
+jot_core::output_args!(Args);
 
 fn main() -> ExitCode {
     cli::run(build)

@@ -43,6 +43,25 @@ pub trait Command: Parser {
     fn output(&self) -> &OutputArgs;
 }
 
+/// Implements [`Command`] for a clap struct whose shared flags are in its
+/// field `output` (`#[command(flatten)] output: OutputArgs`).
+#[macro_export]
+macro_rules! output_args {
+    ($args:ty) => {
+        impl $crate::cli::Command for $args {
+            fn output(&self) -> &$crate::cli::OutputArgs {
+                &self.output
+            }
+        }
+    };
+}
+
+/// The `--help` epilogue of every tool: an example, then its exit codes
+/// from the one table.
+pub fn after_help(example: &str, codes: &[u8]) -> String {
+    format!("Example:\n  {example}\n\n{}", exit::help(codes))
+}
+
 /// Writes the completion script of command `A` for `shell` to `out`.
 pub fn write_completions<A: CommandFactory>(shell: Shell, out: &mut dyn std::io::Write) {
     let mut command = A::command();

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use jot_aws::deploy::{self, DeployOptions, Deployer, Settings};
 use jot_core::cli::{self, OutputArgs};
-use jot_core::error::exit;
 use jot_core::limits::Architecture;
 use jot_core::{Result, descriptor};
 
@@ -20,7 +19,7 @@ use jot_core::{Result, descriptor};
 /// Two deploys of one function at once never lose an update: each publishes a
 /// version with its own settings (guarded by Lambda's RevisionId).
 #[derive(Parser, Debug)]
-#[command(name = "jot-deploy", version, after_help = after_help())]
+#[command(name = "jot-deploy", version, after_help = cli::after_help("jot-build f.jl | jot-push | jot-deploy --memory 2048 --alias live", &[0, 1, 2, 5, 8]))]
 struct Args {
     /// Execution role [default: jot-lambda-basic-execution, created once with only AWSLambdaBasicExecutionRole]
     #[arg(long, value_name = "ARN")]
@@ -53,18 +52,7 @@ struct Args {
     output: OutputArgs,
 }
 
-impl cli::Command for Args {
-    fn output(&self) -> &OutputArgs {
-        &self.output
-    }
-}
-
-fn after_help() -> String {
-    format!(
-        "Example:\n  jot-build f.jl | jot-push | jot-deploy --memory 2048 --alias live\n\n{}",
-        exit::help(&[0, 1, 2, 5, 8])
-    )
-}
+jot_core::output_args!(Args);
 
 fn main() -> ExitCode {
     cli::run(run)

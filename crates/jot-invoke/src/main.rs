@@ -8,7 +8,6 @@ use std::time::Duration;
 use clap::Parser;
 use jot_core::check;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::error::exit;
 use jot_core::session::InvokePlan;
 use jot_core::{Error, Result, limits};
 use jot_emulator::InstanceConfig;
@@ -20,7 +19,7 @@ use jot_invoke::{Reporting, Target, invoke_local};
 /// unless --image or --function-name is given. A local_image descriptor or --image
 /// runs locally; a function descriptor or --function-name runs on AWS Lambda unless --local.
 #[derive(Parser, Debug)]
-#[command(name = "jot-invoke", version, after_help = after_help())]
+#[command(name = "jot-invoke", version, after_help = cli::after_help("jot-build f.jl | jot-invoke --local --payload '[1,2,3]' --expect '[2,3,4]'", &[0, 1, 2, 3, 4, 5, 6, 8, 130, 143]))]
 struct Args {
     /// Run the image in the local Docker engine even for deployed functions
     #[arg(long)]
@@ -65,18 +64,7 @@ struct Args {
     output: OutputArgs,
 }
 
-impl cli::Command for Args {
-    fn output(&self) -> &OutputArgs {
-        &self.output
-    }
-}
-
-fn after_help() -> String {
-    format!(
-        "Example:\n  jot-build f.jl | jot-invoke --local --payload '[1,2,3]' --expect '[2,3,4]'\n\n{}",
-        exit::help(&[0, 1, 2, 3, 4, 5, 6, 8, 130, 143])
-    )
-}
+jot_core::output_args!(Args);
 
 fn main() -> ExitCode {
     cli::run(invoke)

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use jot_aws::ecr::RepositorySettings;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::error::exit;
 use jot_core::{Result, descriptor};
 use jot_push::{PushOptions, Pusher};
 
@@ -17,7 +16,7 @@ use jot_push::{PushOptions, Pusher};
 /// it, and prints a remote_image descriptor with the image digest for jot-deploy.
 /// AWS settings come from the standard chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…).
 #[derive(Parser, Debug)]
-#[command(name = "jot-push", version, after_help = after_help())]
+#[command(name = "jot-push", version, after_help = cli::after_help("jot-build f.jl | jot-push --registry 127.0.0.1:4566 | jot-deploy", &[0, 1, 2, 5, 6, 8]))]
 struct Args {
     /// Push to this registry host instead of the one ECR reports (emulators, proxies)
     #[arg(long, value_name = "HOST", env = "JOT_REGISTRY")]
@@ -35,18 +34,7 @@ struct Args {
     output: OutputArgs,
 }
 
-impl cli::Command for Args {
-    fn output(&self) -> &OutputArgs {
-        &self.output
-    }
-}
-
-fn after_help() -> String {
-    format!(
-        "Example:\n  jot-build f.jl | jot-push --registry 127.0.0.1:4566 | jot-deploy\n\n{}",
-        exit::help(&[0, 1, 2, 5, 6, 8])
-    )
-}
+jot_core::output_args!(Args);
 
 fn main() -> ExitCode {
     cli::run(run)

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::error::exit;
 use jot_core::{Error, Result, descriptor, limits, output};
 use jot_emulator::InstanceConfig;
 use jot_emulator::invoke_api::{InvokeApi, StatusCode};
@@ -22,7 +21,7 @@ use jot_emulator::pool::FunctionPool;
 /// serves POST /2015-03-31/functions/NAME/invocations, so an AWS SDK or CLI with its
 /// endpoint set to the printed URL invokes the Julia code in the local Docker engine.
 #[derive(Parser, Debug)]
-#[command(name = "jot-serve", version, after_help = after_help())]
+#[command(name = "jot-serve", version, after_help = cli::after_help("jot-build f.jl | jot-serve --port 9001 &\n  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name f --payload '[1]' out.json", &[0, 1, 2, 5, 6, 130, 143]))]
 struct Args {
     /// Address to listen on (loopback by default; anything else exposes your functions)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
@@ -50,18 +49,7 @@ struct Args {
     output: OutputArgs,
 }
 
-impl cli::Command for Args {
-    fn output(&self) -> &OutputArgs {
-        &self.output
-    }
-}
-
-fn after_help() -> String {
-    format!(
-        "Example:\n  jot-build f.jl | jot-serve --port 9001 &\n  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name f --payload '[1]' out.json\n\n{}",
-        exit::help(&[0, 1, 2, 5, 6, 130, 143])
-    )
-}
+jot_core::output_args!(Args);
 
 fn main() -> ExitCode {
     cli::run_multi_thread(serve)

@@ -9,18 +9,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::error::exit;
 use jot_core::{Error, Result};
 
 /// Turn Julia code into AWS Lambda functions and keep track of every copy.
 ///
 /// `jot SUB ARGS…` runs `jot-SUB ARGS…`; `jot --list` shows the subcommands found.
+/// A plugin's exit status is jot's; the codes below are jot's own.
 #[derive(Parser, Debug)]
 #[command(
     name = "jot",
     version,
     allow_external_subcommands = true,
-    after_help = after_help()
+    after_help = cli::after_help("jot build f.jl | jot invoke --local --payload '[1,2,3]'", &[0, 1, 2])
 )]
 struct Args {
     /// List the jot subcommands (jot-* executables) found beside jot and on PATH
@@ -32,18 +32,7 @@ struct Args {
     output: OutputArgs,
 }
 
-impl cli::Command for Args {
-    fn output(&self) -> &OutputArgs {
-        &self.output
-    }
-}
-
-fn after_help() -> String {
-    format!(
-        "Example:\n  jot build f.jl | jot invoke --local --payload '[1,2,3]'\n\nA plugin's exit status is jot's. Of jot itself:\n{}",
-        exit::help(&[0, 1, 2])
-    )
-}
+jot_core::output_args!(Args);
 
 #[derive(clap::Subcommand, Debug)]
 enum Subcommand {
