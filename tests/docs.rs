@@ -116,3 +116,23 @@ fn the_front_command_runs_a_plugin_found_only_on_path() {
     let listed = run(jot("jot").env("PATH", &path).arg("--list"));
     assert!(String::from_utf8_lossy(&listed.stdout).contains("hello"));
 }
+
+#[test]
+fn colour_follows_the_flag_then_no_color() {
+    let bad = ["--image", "Bad Ref", "--color"];
+    let stderr = |command: &mut std::process::Command| {
+        let output = run(command);
+        assert_eq!(output.status.code(), Some(5), "{output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let red = "\x1b[31merror:\x1b[0m";
+    assert!(stderr(jot("jot-invoke").args(bad).arg("always")).contains(red));
+    let never = stderr(jot("jot-invoke").args(bad).arg("never"));
+    assert!(
+        !never.contains('\x1b') && never.contains("error:"),
+        "{never}"
+    );
+    // Not a terminal, so auto means none; NO_COLOR too.
+    let auto = stderr(jot("jot-invoke").args(bad).arg("auto").env("NO_COLOR", "1"));
+    assert!(!auto.contains('\x1b'), "{auto}");
+}

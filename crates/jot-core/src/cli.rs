@@ -110,7 +110,7 @@ pub fn finish(program: &str, result: Result<()>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{program}: error: {e}");
+            eprintln!("{program}: {} {e}", output::paint("error:", "31"));
             ExitCode::from(e.exit_code())
         }
     }
