@@ -12,6 +12,14 @@ const J = JotRuntime
 
 include("helpers.jl")
 
+# A broken client can wait for ever on a socket: fail the run instead of hanging.
+const TIMEOUT_S = parse(Int, get(ENV, "JOT_RUNTIME_TEST_TIMEOUT", "600"))
+const WATCHDOG = Timer(TIMEOUT_S) do _
+    println(stderr, "runtests.jl: no result after $TIMEOUT_S s (a request that never ",
+            "returns?); failing")
+    exit(2)
+end
+
 @testset "JotRuntime" begin
     include("test_json.jl")
     include("test_convert.jl")
@@ -19,3 +27,4 @@ include("helpers.jl")
     include("test_invoke.jl")
     include("test_e2e.jl")
 end
+close(WATCHDOG)

@@ -107,6 +107,24 @@ body(r) = String(copy(r.body))
         @test endswith(f, "\r\n\r\n[" * "1,"^n * "1]")
     end
     close(server)
+    # Timing: with Nagle's algorithm back on, a request in two writes waits for the
+    # server's delayed ACK of the first (~40 ms on Linux) before the second goes out;
+    # in one write it does not wait (DESIGN.md, "Measured here").
+    if isdefined(Sockets, :nagle)
+        ts = start_server(req -> (http_response(202, "{}"), false))
+        c = client(ts)
+        data = Vector{UInt8}("[" * "1,"^1000 * "1]")
+        J.request!(c, "POST", "/warm", data, "")              # compile, connect
+        Sockets.nagle(c.sock, true)
+        t0 = time()
+        for _ in 1:20
+            J.request!(c, "POST", "/x", data, "Function.X")
+        end
+        elapsed = time() - t0
+        @test elapsed < 0.5                                    # two writes: ≥ 0.8 s
+        @test ts.conns == 1 && length(ts.log) == 21
+        stop_server(ts)
+    end
 end
 
 @testset "HTTP: Content-Length, keep-alive, headers" begin
