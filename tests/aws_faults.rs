@@ -219,6 +219,7 @@ fn names_and_limits_are_refused_before_any_aws_call() {
 fn a_function_jot_did_not_create_is_refused_without_force() {
     aws::require_ministack();
     let name = aws::unique("foreign");
+    let _cleanup = aws::Cleanup::named(&name);
     let foreign_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/someone-else:v1";
     let (status, created) = aws::lambda(
         "POST",
@@ -270,6 +271,7 @@ fn a_function_jot_did_not_create_is_refused_without_force() {
 fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
     aws::require_ministack();
     let role = aws::unique("ec2-only");
+    let _role = aws::Cleanup::default().role(&role);
     let ec2_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let (status, answer) = aws::iam(&[
         ("Action", "CreateRole"),
@@ -278,6 +280,7 @@ fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
     ]);
     assert_eq!(status, 200, "CreateRole: {answer}");
     let name = aws::unique("role-check");
+    let _cleanup = aws::Cleanup::named(&name);
     let descriptor = remote_descriptor(&name);
     for (role_arn, expected) in [
         (
@@ -307,6 +310,7 @@ fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
 fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     aws::require_ministack();
     let name = aws::unique("foreign-repo");
+    let _cleanup = aws::Cleanup::named(&name);
     aws::ecr("CreateRepository", j!({"repositoryName": name}));
     let built = build(
         &script("foreign_repo.jl", "foreign_repo(x) = x\n").path,
@@ -329,6 +333,7 @@ fn a_push_into_a_repository_jot_did_not_create_is_refused() {
 fn an_interrupted_push_is_completed_by_running_it_again() {
     aws::require_ministack();
     let name = aws::unique("interrupted");
+    let _cleanup = aws::Cleanup::named(&name);
     let built = build(&bulky_script("interrupted", 48).path, &["--name", &name]);
     // Kill jot-push as soon as it starts sending layers.
     let mut command = jot("jot-push");

@@ -100,6 +100,7 @@ fn invoke(descriptor: &str, args: &[&str]) -> (i32, String, String) {
 fn build_push_deploy_invoke_redeploy() {
     aws::require_ministack();
     let name = aws::unique("pipeline");
+    let _cleanup = aws::Cleanup::named(&name);
     let arg_type = ["--name", name.as_str(), "--arg-type", "Vector{Int}"];
 
     // Build and push: ECR lists the digest the engine recorded for the push.

@@ -163,7 +163,8 @@ whoami(event, context) = (
 
 #[test]
 fn a_package_responder_with_stdlib_dependencies() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
+    let _built = BuiltUnder(dir.path().to_path_buf());
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(
         dir.path().join("Project.toml"),

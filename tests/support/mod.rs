@@ -84,17 +84,125 @@ pub fn run(command: &mut Command) -> Output {
     run_with_stdin(command, b"")
 }
 
-/// A Julia script in a fresh temporary directory.
+/// A Julia script in a fresh temporary directory. Dropping it removes every
+/// image built from it and any sandbox of those images still there (a test
+/// that leaves a sandbox behind fails here).
 pub struct Script {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
 }
 
+/// Writes `code` (plus a comment unique to this script, so no two tests or
+/// runs share an image and each can remove its own) into a fresh directory.
 pub fn script(file_name: &str, code: &str) -> Script {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = workdir();
     let path = dir.path().join(file_name);
-    std::fs::write(&path, code).expect("write script");
+    std::fs::write(&path, format!("{code}\n# {}\n", dir_tag(dir.path()))).expect("write script");
     Script { dir, path }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        remove_built_under(self.dir.path());
+    }
+}
+
+/// The name every test directory of this run starts with: the test binaries
+/// of one `cargo test` share its process id, so leftovers of this run (and
+/// only of this run) can be found by the images' `org.opencontainers.image.source`.
+pub fn run_prefix() -> String {
+    let run = std::env::var("JOT_TEST_RUN")
+        .unwrap_or_else(|_| std::os::unix::process::parent_id().to_string());
+    format!("jot-test-{run}-")
+}
+
+/// A fresh temporary directory named with [`run_prefix`]; pair it with
+/// [`BuiltUnder`] when images are built from it directly.
+pub fn workdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&run_prefix())
+        .tempdir()
+        .expect("temp dir")
+}
+
+fn dir_tag(dir: &Path) -> String {
+    dir.file_name().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+/// Removes, when dropped, every image built from sources under a directory
+/// (and their sandboxes): for package responders built from a [`workdir`].
+pub struct BuiltUnder(pub PathBuf);
+
+impl Drop for BuiltUnder {
+    fn drop(&mut self) {
+        remove_built_under(&self.0);
+    }
+}
+
+/// Sandboxes (containers with jot's labels) and images whose responder source
+/// is under `prefix`, as (id, source) pairs.
+pub fn jot_containers_from(prefix: &str) -> Vec<(String, String)> {
+    let output = Command::new("docker")
+        .args(["ps", "-a", "--filter", "label=dev.jot.tree-hash", "--format"])
+        .arg("{{.ID}} {{.Label \"org.opencontainers.image.source\"}}")
+        .output()
+        .expect("run docker ps");
+    pairs_under(&output.stdout, prefix)
+}
+
+pub fn jot_images_from(prefix: &str) -> Vec<(String, String)> {
+    let listed = Command::new("docker")
+        .args(["images", "-q", "--no-trunc", "--filter", "label=dev.jot.tree-hash"])
+        .output()
+        .expect("run docker images");
+    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let output = Command::new("docker")
+        .args(["image", "inspect", "--format"])
+        .arg("{{.Id}} {{index .Config.Labels \"org.opencontainers.image.source\"}}")
+        .args(&ids)
+        .output()
+        .expect("run docker image inspect");
+    pairs_under(&output.stdout, prefix)
+}
+
+fn pairs_under(listing: &[u8], prefix: &str) -> Vec<(String, String)> {
+    String::from_utf8_lossy(listing)
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, source)| source.starts_with(prefix))
+        .map(|(id, source)| (id.to_string(), source.to_string()))
+        .collect()
+}
+
+/// Removes the sandboxes and images built from under `dir`; fails the test
+/// (unless it is failing already) when a sandbox was still there.
+fn remove_built_under(dir: &Path) {
+    let prefix = dir.to_string_lossy().into_owned();
+    let stray = jot_containers_from(&prefix);
+    for (id, _) in &stray {
+        let _ = Command::new("docker").args(["rm", "-f", id]).output();
+    }
+    let images: Vec<String> = jot_images_from(&prefix).into_iter().map(|(id, _)| id).collect();
+    if !images.is_empty() {
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f"])
+            .args(&images)
+            .output();
+    }
+    if !std::thread::panicking() {
+        assert!(
+            stray.is_empty(),
+            "sandboxes left behind by the test (now removed): {stray:?}"
+        );
+    }
 }
 
 /// `jot-build` of one path with extra arguments; panics with stderr on failure.
