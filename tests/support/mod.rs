@@ -4,9 +4,11 @@
 
 pub mod aws;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 /// The offline Julia base image the tests build on (see scripts/ensure-julia-image.sh).
 pub fn base_image() -> String {
@@ -239,4 +241,105 @@ pub fn inspect_image(image: &str) -> serde_json::Value {
         .expect("run docker image inspect");
     assert!(output.status.success(), "docker image inspect {image}");
     json(&String::from_utf8_lossy(&output.stdout))[0].clone()
+}
+
+/// A jot-serve running the descriptors on a free port; stopped with SIGTERM
+/// (so it removes its sandboxes) and waited for when dropped.
+pub struct Serve {
+    pub child: Child,
+    pub endpoint: String,
+}
+
+impl Serve {
+    pub fn start(descriptors: &str, args: &[&str]) -> Serve {
+        let mut child = jot("jot-serve")
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start jot-serve");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(descriptors.as_bytes()).unwrap();
+        drop(stdin);
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("jot-serve endpoint");
+        assert!(line.starts_with("http://"), "jot-serve printed {line:?}");
+        Serve {
+            child,
+            endpoint: line.trim().to_string(),
+        }
+    }
+
+    /// host:port of the endpoint.
+    pub fn host(&self) -> &str {
+        self.endpoint.trim_start_matches("http://")
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer: status, head (the status and header lines) and body.
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of a header, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// One HTTP/1.1 request (Connection: close) to `host`; a body the server stops
+/// reading early (a refused upload) still gets its answer.
+pub fn http_request(
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Answer> {
+    let mut stream = TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    let _ = stream.write_all(&bytes);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok(Answer {
+        status,
+        head: head.to_string(),
+        body: rest.to_string(),
+    })
 }
