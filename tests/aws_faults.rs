@@ -399,3 +399,48 @@ fn an_interrupted_push_is_completed_by_running_it_again() {
     let image = remote["local_image"]["image"].as_str().unwrap();
     assert!(aws::repo_digests(image).contains(&format!("{}/{name}@{digest}", aws::HOST)));
 }
+
+/// An endpoint that accepts connections and never answers: the real case of
+/// a hung service, unlike a port that refuses at once.
+fn silent_endpoint() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepting = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in accepting.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    (listener, url)
+}
+
+/// Each attempt of the Invoke call is bounded (`--timeout` plus 15 s of
+/// headroom, three attempts), so a hung endpoint is abandoned, never waited on
+/// for ever. (Retrying an invocation that timed out is a finding of its own:
+/// see the report of issue 11.)
+#[test]
+fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
+    let (_listener, url) = silent_endpoint();
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let started = Instant::now();
+    let (code, stdout, stderr) = run_tool(
+        "jot-invoke",
+        &env,
+        &["--function-name", "silent", "--timeout", "3"],
+        "",
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_one_line(&stderr);
+    assert!(
+        took < Duration::from_secs(75),
+        "jot-invoke --timeout 3 waited {took:?} on a silent endpoint"
+    );
+}

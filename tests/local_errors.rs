@@ -306,20 +306,25 @@ fn a_missing_base_image_is_not_pulled_by_surprise() {
 fn an_interrupted_invoke_removes_its_sandbox() {
     use std::io::Write;
     use std::process::Stdio;
+    let name = format!("interrupted-sleeper-{}", std::process::id());
+    let label = format!("label=dev.jot.name={name}");
     let containers = || {
         let output = std::process::Command::new("docker")
             .args([
                 "ps",
                 "-aq",
                 "--filter",
-                "label=dev.jot.name=interrupted-sleeper",
+                &label,
             ])
             .output()
             .unwrap();
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     };
-    let script = script("sleeper.jl", "sleeper(x) = (sleep(120); x)\n");
-    let descriptor = build(&script.path, &["--name", "interrupted-sleeper"]);
+    let script = script(
+        "sleeper.jl",
+        "sleeper(x) = (println(\"sleeping now\"); flush(stdout); sleep(120); x)\n",
+    );
+    let descriptor = build(&script.path, &["--name", &name]);
     let mut child = jot("jot-invoke")
         .args(["--timeout", "300"])
         .stdin(Stdio::piped())
@@ -334,11 +339,22 @@ fn an_interrupted_invoke_removes_its_sandbox() {
         .write_all(descriptor.as_bytes())
         .unwrap();
     let started = std::time::Instant::now();
-    while containers().is_empty() {
-        assert!(started.elapsed().as_secs() < 60, "no sandbox started");
-        std::thread::sleep(std::time::Duration::from_millis(200));
+    // Wait for the event, not a while: the function says it has started.
+    let logs = |id: &str| {
+        let output = std::process::Command::new("docker")
+            .args(["logs", id])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    loop {
+        let id = containers();
+        if !id.is_empty() && logs(&id).contains("sleeping now") {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "the invocation never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    std::thread::sleep(std::time::Duration::from_secs(2));
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
