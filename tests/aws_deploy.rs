@@ -48,9 +48,20 @@ fn every_deploy_flag_is_read_back_from_lambda() {
     deploy(
         &name,
         &[
-            "--memory", "2048", "--timeout", "42", "--architecture", "arm64",
-            "--ephemeral-storage", "1024", "--description", "read back",
-            "--env", "FIRST=1", "--env", "SECOND=two",
+            "--memory",
+            "2048",
+            "--timeout",
+            "42",
+            "--architecture",
+            "arm64",
+            "--ephemeral-storage",
+            "1024",
+            "--description",
+            "read back",
+            "--env",
+            "FIRST=1",
+            "--env",
+            "SECOND=two",
         ],
     );
     let got = configuration(&name);
@@ -59,7 +70,10 @@ fn every_deploy_flag_is_read_back_from_lambda() {
     assert_eq!(got["Architectures"], j!(["arm64"]));
     assert_eq!(got["EphemeralStorage"]["Size"], 1024);
     assert_eq!(got["Description"], "read back");
-    assert_eq!(got["Environment"]["Variables"], j!({"FIRST": "1", "SECOND": "two"}));
+    assert_eq!(
+        got["Environment"]["Variables"],
+        j!({"FIRST": "1", "SECOND": "two"})
+    );
 
     // Given variables replace all of them.
     deploy(&name, &["--env", "THIRD=3"]);
@@ -102,7 +116,9 @@ fn every_deploy_flag_is_read_back_from_lambda() {
     );
     let (_, tags) = aws::iam(&[("Action", "ListRoleTags"), ("RoleName", role)]);
     assert!(
-        aws::xml_values(&tags, "Key").iter().any(|k| k.starts_with("dev.jot")),
+        aws::xml_values(&tags, "Key")
+            .iter()
+            .any(|k| k.starts_with("dev.jot")),
         "the role carries no jot tag: {tags}"
     );
 }
@@ -131,7 +147,10 @@ fn push_flags_and_the_fast_path_read_back_from_ecr() {
     };
     let first = push(&["--scan-on-push", "--immutable-tags"]);
     let repo = repository(&name);
-    assert_eq!(repo["imageScanningConfiguration"]["scanOnPush"], true, "{repo}");
+    assert_eq!(
+        repo["imageScanningConfiguration"]["scanOnPush"], true,
+        "{repo}"
+    );
     assert_eq!(repo["imageTagMutability"], "IMMUTABLE", "{repo}");
     let before = pushed_at(&name);
     assert!(!before.is_null(), "ECR lists no image");
@@ -146,7 +165,10 @@ fn push_flags_and_the_fast_path_read_back_from_ecr() {
     let output = run_with_stdin(aws_env(&mut jot("jot-push")), plain_built.as_bytes());
     assert_eq!(outcome(&output).0, 0, "{}", outcome(&output).2);
     let repo = repository(&plain);
-    assert_ne!(repo["imageScanningConfiguration"]["scanOnPush"], true, "{repo}");
+    assert_ne!(
+        repo["imageScanningConfiguration"]["scanOnPush"], true,
+        "{repo}"
+    );
     assert_eq!(repo["imageTagMutability"], "MUTABLE", "{repo}");
 }
 
@@ -183,7 +205,8 @@ fn a_registry_that_refuses_the_push_is_one_line_and_no_descriptor() {
     let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        errors[0].contains("the registry refused the push") && errors[0].contains("pushes are refused here"),
+        errors[0].contains("the registry refused the push")
+            && errors[0].contains("pushes are refused here"),
         "{stderr}"
     );
 }

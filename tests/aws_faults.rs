@@ -312,10 +312,9 @@ fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     let name = aws::unique("foreign-repo");
     let _cleanup = aws::Cleanup::named(&name);
     aws::ecr("CreateRepository", j!({"repositoryName": name}));
-    let built = build(
-        &script("foreign_repo.jl", "foreign_repo(x) = x\n").path,
-        &["--name", &name],
-    );
+    // Bound to a name: a dropped Script removes its images.
+    let responder = script("foreign_repo.jl", "foreign_repo(x) = x\n");
+    let built = build(&responder.path, &["--name", &name]);
     let output = run_with_stdin(aws_env(&mut jot("jot-push")), built.as_bytes());
     let (code, stdout, stderr) = outcome(&output);
     assert_eq!(code, 5, "{stderr}");
@@ -334,7 +333,8 @@ fn an_interrupted_push_is_completed_by_running_it_again() {
     aws::require_ministack();
     let name = aws::unique("interrupted");
     let _cleanup = aws::Cleanup::named(&name);
-    let built = build(&bulky_script("interrupted", 48).path, &["--name", &name]);
+    let responder = bulky_script("interrupted", 48);
+    let built = build(&responder.path, &["--name", &name]);
     // Kill jot-push as soon as it starts sending layers.
     let mut command = jot("jot-push");
     aws_env(&mut command);

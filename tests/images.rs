@@ -231,9 +231,10 @@ fn a_build_that_fails_exits_7_and_leaves_no_image() {
     }
     let _base = RemoveImage(base.clone());
     let script = script("no_runtime.jl", "no_runtime(x) = x\n");
-    let output = run(jot("jot-build")
-        .arg(&script.path)
-        .args(["--base-image", &base, "--tag", "never"]));
+    let output =
+        run(jot("jot-build")
+            .arg(&script.path)
+            .args(["--base-image", &base, "--tag", "never"]));
     let (code, stdout, stderr) = outcome(&output);
     assert_eq!(code, 7, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
@@ -242,5 +243,8 @@ fn a_build_that_fails_exits_7_and_leaves_no_image() {
         .args(["image", "inspect", "no-runtime:never"])
         .output()
         .unwrap();
-    assert!(!left.status.success(), "a failed build left no-runtime:never");
+    assert!(
+        !left.status.success(),
+        "a failed build left no-runtime:never"
+    );
 }

@@ -42,10 +42,9 @@ fn a_function_that_is_not_defined_is_refused() {
     let error = json(&stdout);
     assert_eq!(error["errorType"], "Runtime.HandlerNotFound", "{error}");
     assert!(
-        error["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("function handler is not defined in /var/task/handler.jl; pass --function NAME"),
+        error["errorMessage"].as_str().unwrap().contains(
+            "function handler is not defined in /var/task/handler.jl; pass --function NAME"
+        ),
         "{error}"
     );
 }
@@ -87,7 +86,11 @@ fn argument_types_that_do_not_parse_or_exist() {
     let descriptor = build(&script.path, &["--arg-type", "Vector{NoSuchType}"]);
     let (code, stdout, _) = invoke(&descriptor, &["--payload", "[1]"]);
     assert_eq!(code, FUNCTION_ERROR);
-    assert_eq!(json(&stdout)["errorType"], "Runtime.InvalidArgumentType", "{stdout}");
+    assert_eq!(
+        json(&stdout)["errorType"],
+        "Runtime.InvalidArgumentType",
+        "{stdout}"
+    );
     assert!(
         json(&stdout)["errorMessage"]
             .as_str()
@@ -121,7 +124,9 @@ fn payloads_that_are_not_json_or_do_not_convert() {
     let message = error["errorMessage"].as_str().unwrap();
     assert!(
         ["Array{Int64,1}", "Vector{Int64}"].iter().any(|t| message
-            == format!("cannot convert the event [\"a\"] to {t}: at [1]: expected Int64, got string \"a\"")),
+            == format!(
+                "cannot convert the event [\"a\"] to {t}: at [1]: expected Int64, got string \"a\""
+            )),
         "{message}"
     );
     assert_eq!(lines[1], "[2]");
@@ -310,12 +315,7 @@ fn an_interrupted_invoke_removes_its_sandbox() {
     let label = format!("label=dev.jot.name={name}");
     let containers = || {
         let output = std::process::Command::new("docker")
-            .args([
-                "ps",
-                "-aq",
-                "--filter",
-                &label,
-            ])
+            .args(["ps", "-aq", "--filter", &label])
             .output()
             .unwrap();
         String::from_utf8_lossy(&output.stdout).trim().to_string()
@@ -352,7 +352,10 @@ fn an_interrupted_invoke_removes_its_sandbox() {
         if !id.is_empty() && logs(&id).contains("sleeping now") {
             break;
         }
-        assert!(started.elapsed().as_secs() < 60, "the invocation never started");
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the invocation never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let killed = std::process::Command::new("kill")

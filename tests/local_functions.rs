@@ -341,7 +341,8 @@ tables(nt::Fields) = (
     let script = script("tables.jl", code);
     let descriptor = build(&script.path, &["--arg-type", "Fields"]);
     let first = r#"{"grid":[[1,2],[3,4]],"pair":[7,"seven"],"tags":["b","a","b"],"maybe":null,"colour":"green","by_id":{"1":"one","2":"two"}}"#;
-    let second = r#"{"grid":[[5,6,7]],"pair":[8,"eight"],"tags":[],"maybe":5,"colour":2,"by_id":{}}"#;
+    let second =
+        r#"{"grid":[[5,6,7]],"pair":[8,"eight"],"tags":[],"maybe":5,"colour":2,"by_id":{}}"#;
     let output = run_with_stdin(
         jot("jot-invoke").args(["--payload", first, "--payload", second]),
         descriptor.as_bytes(),
@@ -355,7 +356,11 @@ tables(nt::Fields) = (
             .as_array()
             .unwrap()
             .iter()
-            .map(|t| t.as_str().unwrap().replace("Array{Int64,2}", "Matrix{Int64}"))
+            .map(|t| {
+                t.as_str()
+                    .unwrap()
+                    .replace("Array{Int64,2}", "Matrix{Int64}")
+            })
             .collect()
     };
     assert_eq!(
@@ -381,6 +386,9 @@ tables(nt::Fields) = (
     }
     assert_eq!(lines[1]["grid"], serde_json::json!([[5, 6, 7]]));
     assert_eq!(lines[1]["maybe"], 5);
-    assert_eq!(lines[1]["colour"], "blue", "an @enum from its integer value");
+    assert_eq!(
+        lines[1]["colour"], "blue",
+        "an @enum from its integer value"
+    );
     assert_eq!(lines[1]["by_id"], serde_json::json!({}));
 }

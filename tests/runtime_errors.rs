@@ -57,7 +57,10 @@ async fn error_of(case: &Case) -> (String, String, String) {
     (
         error_type,
         body["errorType"].as_str().unwrap_or_default().to_string(),
-        body["errorMessage"].as_str().unwrap_or_default().to_string(),
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     )
 }
 

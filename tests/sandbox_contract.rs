@@ -127,7 +127,10 @@ fn local_runs_a_function_descriptor_in_docker_and_not_on_lambda() {
     let (code, stdout, stderr) = invoke(true);
     assert_eq!((code, stdout.as_str()), (0, "42"), "{stderr}");
     let (code, stdout, stderr) = invoke(false);
-    assert_eq!(code, 8, "without --local it calls Lambda: {stdout} {stderr}");
+    assert_eq!(
+        code, 8,
+        "without --local it calls Lambda: {stdout} {stderr}"
+    );
     assert!(stdout.is_empty(), "{stdout}");
 }
 
@@ -135,7 +138,10 @@ fn local_runs_a_function_descriptor_in_docker_and_not_on_lambda() {
 fn a_bad_descriptor_line_after_a_good_one_runs_nothing() {
     let script = script("say_ran.jl", "say_ran(x) = \"ran\"\n");
     let good = build(&script.path, &[]);
-    let stdin = format!("{}\n{{\"jot\": 1, \"kind\": \"local_image\"}}\n", good.trim());
+    let stdin = format!(
+        "{}\n{{\"jot\": 1, \"kind\": \"local_image\"}}\n",
+        good.trim()
+    );
     let (code, stdout, stderr) = outcome(&run_with_stdin(&mut jot("jot-invoke"), stdin.as_bytes()));
     assert_eq!(code, 5, "{stderr}");
     assert!(stdout.is_empty(), "the good line ran: {stdout}");

@@ -28,14 +28,29 @@ fn the_invoke_api_answers_like_lambda() {
     let serve = Serve::start(&descriptor, &["--max-concurrency", "1", "--timeout", "60"]);
 
     let first = invoke(&serve, "count-calls", &[], b"{}");
-    assert_eq!((first.status, first.body.as_str()), (200, "1"), "{}", first.head);
+    assert_eq!(
+        (first.status, first.body.as_str()),
+        (200, "1"),
+        "{}",
+        first.head
+    );
     assert_eq!(first.header("x-amz-executed-version"), Some("$LATEST"));
     assert!(first.header("x-amz-function-error").is_none());
 
     // An Event is accepted at once and runs later; a DryRun never runs.
-    let event = invoke(&serve, "count-calls", &[("X-Amz-Invocation-Type", "Event")], b"{}");
+    let event = invoke(
+        &serve,
+        "count-calls",
+        &[("X-Amz-Invocation-Type", "Event")],
+        b"{}",
+    );
     assert_eq!((event.status, event.body.as_str()), (202, ""));
-    let dry = invoke(&serve, "count-calls", &[("X-Amz-Invocation-Type", "DryRun")], b"{}");
+    let dry = invoke(
+        &serve,
+        "count-calls",
+        &[("X-Amz-Invocation-Type", "DryRun")],
+        b"{}",
+    );
     assert_eq!((dry.status, dry.body.as_str()), (204, ""));
     let after = invoke(&serve, "count-calls", &[], b"{}");
     assert_eq!(after.body, "3", "the Event ran once and the DryRun did not");
@@ -53,7 +68,11 @@ fn the_invoke_api_answers_like_lambda() {
         missing.header("x-amzn-errortype"),
         Some("ResourceNotFoundException")
     );
-    assert!(missing.body.contains("no-such-function"), "{}", missing.body);
+    assert!(
+        missing.body.contains("no-such-function"),
+        "{}",
+        missing.body
+    );
     let path = http_request(serve.host(), "GET", "/", &[], b"").unwrap();
     assert_eq!(path.status, 404);
 

@@ -16,5 +16,8 @@ fn this_run_left_no_sandbox_image_or_aws_resource() {
     assert!(images.is_empty(), "images left: {images:?}");
     aws::require_ministack();
     let resources = aws::resources_with(&format!("-{}-", aws::run_marker()));
-    assert!(resources.is_empty(), "MiniStack resources left: {resources:?}");
+    assert!(
+        resources.is_empty(),
+        "MiniStack resources left: {resources:?}"
+    );
 }

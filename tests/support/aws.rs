@@ -78,9 +78,7 @@ pub fn run_marker() -> String {
     let prefix = crate::run_prefix();
     format!(
         "r{}",
-        prefix
-            .trim_start_matches("jot-test-")
-            .trim_end_matches('-')
+        prefix.trim_start_matches("jot-test-").trim_end_matches('-')
     )
 }
 

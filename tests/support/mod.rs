@@ -72,12 +72,10 @@ pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn jot tool");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin)
-        .expect("write stdin");
+    // A tool that refuses its arguments exits before reading stdin.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
     child.wait_with_output().expect("wait for jot tool")
 }
 
@@ -128,7 +126,10 @@ pub fn workdir() -> tempfile::TempDir {
 }
 
 fn dir_tag(dir: &Path) -> String {
-    dir.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    dir.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Removes, when dropped, every image built from sources under a directory
@@ -145,7 +146,13 @@ impl Drop for BuiltUnder {
 /// is under `prefix`, as (id, source) pairs.
 pub fn jot_containers_from(prefix: &str) -> Vec<(String, String)> {
     let output = Command::new("docker")
-        .args(["ps", "-a", "--filter", "label=dev.jot.tree-hash", "--format"])
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=dev.jot.tree-hash",
+            "--format",
+        ])
         .arg("{{.ID}} {{.Label \"org.opencontainers.image.source\"}}")
         .output()
         .expect("run docker ps");
@@ -154,7 +161,13 @@ pub fn jot_containers_from(prefix: &str) -> Vec<(String, String)> {
 
 pub fn jot_images_from(prefix: &str) -> Vec<(String, String)> {
     let listed = Command::new("docker")
-        .args(["images", "-q", "--no-trunc", "--filter", "label=dev.jot.tree-hash"])
+        .args([
+            "images",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            "label=dev.jot.tree-hash",
+        ])
         .output()
         .expect("run docker images");
     let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
@@ -192,7 +205,10 @@ fn remove_built_under(dir: &Path) {
     for (id, _) in &stray {
         let _ = Command::new("docker").args(["rm", "-f", id]).output();
     }
-    let images: Vec<String> = jot_images_from(&prefix).into_iter().map(|(id, _)| id).collect();
+    let images: Vec<String> = jot_images_from(&prefix)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     if !images.is_empty() {
         let _ = Command::new("docker")
             .args(["image", "rm", "-f"])
