@@ -8,21 +8,11 @@ use std::process::{Child, Stdio};
 
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
-use serde_json::json as j;
 
 const DIGEST: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn remote_descriptor(name: &str) -> String {
-    j!({
-        "jot": 1, "kind": "remote_image", "name": name,
-        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
-                      "arg_type": "Any", "tree_hash": "00"},
-        "remote_image": {
-            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
-            "tag": "t1", "digest": DIGEST
-        }
-    })
-    .to_string()
+    aws::remote_descriptor(name, "Any", DIGEST)
 }
 
 fn spawn_deploy(name: &str, memory: u32) -> Child {

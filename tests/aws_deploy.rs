@@ -14,16 +14,7 @@ use serde_json::{Value, json as j};
 const DIGEST: &str = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 
 fn remote_descriptor(name: &str) -> String {
-    j!({
-        "jot": 1, "kind": "remote_image", "name": name,
-        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
-                      "arg_type": "Any", "tree_hash": "00"},
-        "remote_image": {
-            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
-            "tag": "t1", "digest": DIGEST
-        }
-    })
-    .to_string()
+    aws::remote_descriptor(name, "Any", DIGEST)
 }
 
 fn deploy(name: &str, args: &[&str]) -> Value {

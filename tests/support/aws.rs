@@ -3,11 +3,8 @@
 //! direct calls to MiniStack's ECR and Lambda APIs to check what the jot tools
 //! did (plain HTTP with std, so the test crate needs no AWS SDK).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -181,36 +178,31 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(HOST)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
+    let answer = crate::http_request(HOST, method, path, headers, body.as_bytes())?;
+    let chunked = answer
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let body = if chunked {
-        dechunk(rest)
+        dechunk(&answer.body)
     } else {
-        rest.to_string()
+        answer.body
     };
-    Ok((status, body))
+    Ok((answer.status, body))
+}
+
+/// A remote_image descriptor with no image behind it (MiniStack's Lambda
+/// does not check), for tests of jot-deploy alone.
+pub fn remote_descriptor(name: &str, arg_type: &str, digest: &str) -> String {
+    serde_json::json!({
+        "jot": 1, "kind": "remote_image", "name": name,
+        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
+                      "arg_type": arg_type, "tree_hash": "00"},
+        "remote_image": {
+            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
+            "tag": "t1", "digest": digest
+        }
+    })
+    .to_string()
 }
 
 fn dechunk(mut rest: &str) -> String {
