@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# `make bench`: jot's speed beside its floors, all measured in this run.
-#   cold start   container create -> first response   vs  docker run IMAGE julia -e 0
-#                                                      (and docker run IMAGE true)
-#   warm         p50 / p99 over 1000 invocations of one warm sandbox
+# `make bench`: jot's speed beside its floors, all measured in this run, each
+# figure timed the same way as its floor.
+#   cold start   the whole command `jot-invoke --local --payload …` vs the whole
+#                commands `docker run --rm IMAGE julia -e 0` and
+#                `docker run --rm IMAGE true`, interleaved round by round;
+#                median (min–max) of $runs rounds
+#   warm         p50 / p99 over 1000 invocations of one warm sandbox, inside the
+#                emulator (jot-invoke --json) and as a client sees them: a real
+#                HTTP client (python http.client, keep-alive) against jot-serve
 #   rebuild      jot-build after a one-line code change vs a fully cached jot-build,
 #                and vs the engine's own cost of adding one layer (docker load of
 #                a one-file layer, timed over the socket by layer-floor.py)
@@ -18,7 +23,14 @@ bin=${JOT_BENCH_BIN:-target/release}
 runs=${JOT_BENCH_RUNS:-5}
 export JOT_BASE_IMAGE=${JOT_BASE_IMAGE:-jot/julia:1.5.3-bullseye}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+serve_pid=
+cleanup() {
+  [ -z "$serve_pid" ] || { kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; }
+  remove_images_from "$work"
+  docker image rm "jot-bench-peer-$$" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 cp examples/increment_vector.jl "$work/increment_vector.jl"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -34,21 +46,55 @@ descriptor=$(build)
 image=$(json_field "['local_image']['image']" <<<"$descriptor")
 log "image $image (base $JOT_BASE_IMAGE), $runs runs per figure, binaries from $bin"
 
-# Floors.
-floor_true=$(for _ in $(seq "$runs"); do time_ms docker run --rm --network host --entrypoint true "$image"; done | median)
-floor_julia=$(for _ in $(seq "$runs"); do time_ms docker run --rm --network host --entrypoint julia "$image" -e 0; done | median)
+# stats: "median (min–max)" of numbers on stdin
+stats() { sort -n | awk '{a[NR]=$1} END {m=(NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%s (%s-%s)", m, a[1], a[NR]}'; }
 
-# Cold start and warm latency, from jot-invoke's own report.
-cold=()
+# Cold start: three whole commands, interleaved, so load drifts hit them alike.
+: >"$work/cold-jot"; : >"$work/cold-julia"; : >"$work/cold-true"
 for _ in $(seq "$runs"); do
-  report=$("$bin/jot-invoke" --payload '[1,2,3]' --json <<<"$descriptor" 2>&1 >/dev/null | grep '^{')
-  cold+=("$(json_field "['first_response_ms']" <<<"$report")")
+  time_ms "$bin/jot-invoke" --local --image "$image" --payload '[1,2,3]' >>"$work/cold-jot"
+  time_ms docker run --rm --network host --entrypoint julia "$image" -e 0 >>"$work/cold-julia"
+  time_ms docker run --rm --network host --entrypoint true "$image" >>"$work/cold-true"
 done
-cold_ms=$(printf '%s\n' "${cold[@]}" | median)
+cold_ms=$(median <"$work/cold-jot"); cold=$(stats <"$work/cold-jot")
+floor_julia=$(median <"$work/cold-julia"); floor_julia_s=$(stats <"$work/cold-julia")
+floor_true_s=$(stats <"$work/cold-true")
+# jot's own span (create -> first response) for reference, from one --json report.
+internal=$("$bin/jot-invoke" --payload '[1,2,3]' --json <<<"$descriptor" 2>&1 >/dev/null | grep '^{')
+internal_cold=$(json_field "['first_response_ms']" <<<"$internal")
+
+# Warm latency inside the emulator.
 warm=$("$bin/jot-invoke" --payload '[1,2,3]' --repeat 1001 --json <<<"$descriptor" 2>&1 >/dev/null | grep '^{')
 p50=$(json_field "['warm']['p50_ms']" <<<"$warm")
 p99=$(json_field "['warm']['p99_ms']" <<<"$warm")
 count=$(json_field "['warm']['count']" <<<"$warm")
+
+# Warm latency as a client sees it: jot-serve, one sandbox, 1000 requests
+# over one kept-alive connection after one warm-up request.
+serve_out="$work/serve.out"
+"$bin/jot-serve" --port 0 --max-concurrency 1 <<<"$descriptor" >"$serve_out" 2>/dev/null &
+serve_pid=$!
+for _ in $(seq 100); do [ -s "$serve_out" ] && break; sleep 0.1; done
+endpoint=$(head -n 1 "$serve_out")
+client=$(python3 - "$endpoint" "$(json_field "['name']" <<<"$descriptor")" <<'PY'
+import http.client, sys, time, urllib.parse
+url = urllib.parse.urlparse(sys.argv[1])
+path = f"/2015-03-31/functions/{sys.argv[2]}/invocations"
+conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+def call():
+    conn.request("POST", path, body=b"[1,2,3]", headers={"Content-Type": "application/json"})
+    r = conn.getresponse(); body = r.read()
+    assert r.status == 200 and body == b"[2,3,4]", (r.status, body)
+call()
+times = []
+for _ in range(1000):
+    t0 = time.perf_counter(); call(); times.append((time.perf_counter() - t0) * 1000)
+times.sort()
+print(f"{times[len(times)//2]:.3f} {times[int(len(times)*0.99)]:.3f}")
+PY
+)
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
+client_p50=${client% *}; client_p99=${client#* }
 
 # Rebuilds: fully cached vs a one-line change of the user's code.
 cached=$(for _ in $(seq "$runs"); do time_ms build; done | median)
@@ -70,20 +116,22 @@ peer="$work/peer"
 mkdir -p "$peer"
 cp "$work/increment_vector.jl" "$peer/"
 printf 'FROM %s\nCOPY increment_vector.jl /var/task/increment_vector.jl\n' "$image" >"$peer/Dockerfile"
-docker_build() { DOCKER_BUILDKIT=0 docker build -q --network host -t jot-bench-peer "$peer"; }
+docker_build() { DOCKER_BUILDKIT=0 docker build -q --network host -t "jot-bench-peer-$$" "$peer"; }
 docker_build >/dev/null 2>&1
 peer_cached=$(for _ in $(seq "$runs"); do time_ms docker_build; done | median)
 peer_rebuild=$(edited_ms "$peer/increment_vector.jl" docker_build)
-docker image rm jot-bench-peer >/dev/null 2>&1 || true
 
-printf '\n%-44s %12s %12s %8s\n' "figure" "jot" "floor" "ratio"
-printf '%-44s %10s ms %10s ms %8s\n' "cold start (create -> first response)" "$cold_ms" "$floor_julia" "$(ratio "$cold_ms" "$floor_julia")"
-printf '%-44s %12s %10s ms %8s\n' "  floor: docker run IMAGE true" "" "$floor_true" ""
-printf '%-44s %10s ms %12s %8s\n' "warm p50 ($count invocations)" "$p50" "target 0.5" "$(ratio "$p50" 0.5)"
-printf '%-44s %10s ms %12s %8s\n' "warm p99 ($count invocations)" "$p99" "target 2.0" "$(ratio "$p99" 2.0)"
-printf '%-44s %10s ms %10s ms %8s\n' "rebuild after a one-line change" "$rebuild" "$cached" "$(ratio "$rebuild" "$cached")"
-printf '%-44s\n' "  floor: fully cached jot-build"
-printf '%-44s %10s ms %10s ms %8s\n' "rebuild after a one-line change" "$rebuild" "$layer_floor" "$(ratio "$rebuild" "$layer_floor")"
-printf '%-44s\n' "  floor: the engine loading one new layer"
-printf '%-44s %10s ms %10s ms %8s\n' "  docker build (classic): edit / cached" "$peer_rebuild" "$peer_cached" "$(ratio "$peer_rebuild" "$peer_cached")"
-printf '%-44s %10s ms %10s ms %8s\n' "  jot rebuild vs docker build after the edit" "$rebuild" "$peer_rebuild" "$(ratio "$rebuild" "$peer_rebuild")"
+printf '\n%-46s %22s %22s %8s\n' "figure" "jot" "floor" "ratio"
+printf '%-46s %19s ms %19s ms %8s\n' "cold start, whole command (median, min-max)" "$cold" "$floor_julia_s" "$(ratio "$cold_ms" "$floor_julia")"
+printf '%-46s\n' "  jot: jot-invoke --local --image IMAGE; floor: docker run --rm IMAGE julia -e 0"
+printf '%-46s %22s %19s ms\n' "  floor: docker run --rm IMAGE true" "" "$floor_true_s"
+printf '%-46s %19s ms\n' "  jot's own span, create -> first response" "$internal_cold"
+printf '%-46s %19s ms %22s %8s\n' "warm p50 in the emulator ($count invocations)" "$p50" "target 0.5 ms" "$(ratio "$p50" 0.5)"
+printf '%-46s %19s ms %22s %8s\n' "warm p99 in the emulator ($count invocations)" "$p99" "target 2.0 ms" "$(ratio "$p99" 2.0)"
+printf '%-46s %19s ms\n' "warm p50 / p99, HTTP client via jot-serve" "$client_p50 / $client_p99"
+printf '%-46s %19s ms %19s ms %8s\n' "rebuild after a one-line change" "$rebuild" "$cached" "$(ratio "$rebuild" "$cached")"
+printf '%-46s\n' "  floor: fully cached jot-build"
+printf '%-46s %19s ms %19s ms %8s\n' "rebuild after a one-line change" "$rebuild" "$layer_floor" "$(ratio "$rebuild" "$layer_floor")"
+printf '%-46s\n' "  floor: the engine loading one new layer"
+printf '%-46s %19s ms %19s ms %8s\n' "  docker build (classic): edit / cached" "$peer_rebuild" "$peer_cached" "$(ratio "$peer_rebuild" "$peer_cached")"
+printf '%-46s %19s ms %19s ms %8s\n' "  jot rebuild vs docker build after the edit" "$rebuild" "$peer_rebuild" "$(ratio "$rebuild" "$peer_rebuild")"

@@ -51,3 +51,15 @@ debian_mirror() {
   ) || true
   printf '%s\n' "${uri:-http://deb.debian.org/debian}"
 }
+
+# remove_images_from DIR: remove the jot images built from sources under DIR
+# (their org.opencontainers.image.source label), with every tag they carry.
+remove_images_from() {
+  local dir=$1 ids
+  ids=$(docker images -q --no-trunc --filter label=dev.jot.tree-hash | sort -u)
+  [ -n "$ids" ] || return 0
+  # shellcheck disable=SC2086
+  docker image inspect --format '{{.Id}} {{index .Config.Labels "org.opencontainers.image.source"}}' $ids 2>/dev/null \
+    | awk -v dir="$dir" 'index($2, dir) == 1 {print $1}' \
+    | xargs -r docker image rm -f >/dev/null 2>&1 || true
+}

@@ -8,21 +8,11 @@ use std::process::{Child, Stdio};
 
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
-use serde_json::json as j;
 
 const DIGEST: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn remote_descriptor(name: &str) -> String {
-    j!({
-        "jot": 1, "kind": "remote_image", "name": name,
-        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
-                      "arg_type": "Any", "tree_hash": "00"},
-        "remote_image": {
-            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
-            "tag": "t1", "digest": DIGEST
-        }
-    })
-    .to_string()
+    aws::remote_descriptor(name, "Any", DIGEST)
 }
 
 fn spawn_deploy(name: &str, memory: u32) -> Child {
@@ -76,6 +66,7 @@ fn race(name: &str, memories: [u32; 2]) {
 fn concurrent_updates_each_publish_their_own_settings_in_both_orders() {
     aws::require_ministack();
     let name = aws::unique("race-update");
+    let _cleanup = aws::Cleanup::named(&name);
     let first = run_with_stdin(
         aws_env(&mut jot("jot-deploy")),
         remote_descriptor(&name).as_bytes(),
@@ -83,13 +74,12 @@ fn concurrent_updates_each_publish_their_own_settings_in_both_orders() {
     assert_eq!(outcome(&first).0, 0, "{}", outcome(&first).2);
     race(&name, [2048, 3072]);
     race(&name, [3072, 2048]);
-    aws::lambda("DELETE", &format!("/2015-03-31/functions/{name}"), None);
 }
 
 #[test]
 fn concurrent_creates_fall_through_to_an_update() {
     aws::require_ministack();
     let name = aws::unique("race-create");
+    let _cleanup = aws::Cleanup::named(&name);
     race(&name, [1536, 2560]);
-    aws::lambda("DELETE", &format!("/2015-03-31/functions/{name}"), None);
 }

@@ -14,18 +14,8 @@ use serde_json::{Value, json as j};
 
 const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
-/// A remote_image descriptor (no image behind it: Lambda emulators do not check).
 fn remote_descriptor(name: &str) -> String {
-    j!({
-        "jot": 1, "kind": "remote_image", "name": name,
-        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
-                      "arg_type": "Vector{Int}", "tree_hash": "00"},
-        "remote_image": {
-            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
-            "tag": "t1", "digest": DIGEST
-        }
-    })
-    .to_string()
+    aws::remote_descriptor(name, "Vector{Int}", DIGEST)
 }
 
 fn local_descriptor(name: &str) -> String {
@@ -219,6 +209,7 @@ fn names_and_limits_are_refused_before_any_aws_call() {
 fn a_function_jot_did_not_create_is_refused_without_force() {
     aws::require_ministack();
     let name = aws::unique("foreign");
+    let _cleanup = aws::Cleanup::named(&name);
     let foreign_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/someone-else:v1";
     let (status, created) = aws::lambda(
         "POST",
@@ -270,6 +261,7 @@ fn a_function_jot_did_not_create_is_refused_without_force() {
 fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
     aws::require_ministack();
     let role = aws::unique("ec2-only");
+    let _role = aws::Cleanup::default().role(&role);
     let ec2_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let (status, answer) = aws::iam(&[
         ("Action", "CreateRole"),
@@ -278,6 +270,7 @@ fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
     ]);
     assert_eq!(status, 200, "CreateRole: {answer}");
     let name = aws::unique("role-check");
+    let _cleanup = aws::Cleanup::named(&name);
     let descriptor = remote_descriptor(&name);
     for (role_arn, expected) in [
         (
@@ -307,11 +300,11 @@ fn a_role_lambda_cannot_assume_is_refused_before_any_function_changes() {
 fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     aws::require_ministack();
     let name = aws::unique("foreign-repo");
+    let _cleanup = aws::Cleanup::named(&name);
     aws::ecr("CreateRepository", j!({"repositoryName": name}));
-    let built = build(
-        &script("foreign_repo.jl", "foreign_repo(x) = x\n").path,
-        &["--name", &name],
-    );
+    // Bound to a name: a dropped Script removes its images.
+    let responder = script("foreign_repo.jl", "foreign_repo(x) = x\n");
+    let built = build(&responder.path, &["--name", &name]);
     let output = run_with_stdin(aws_env(&mut jot("jot-push")), built.as_bytes());
     let (code, stdout, stderr) = outcome(&output);
     assert_eq!(code, 5, "{stderr}");
@@ -329,7 +322,9 @@ fn a_push_into_a_repository_jot_did_not_create_is_refused() {
 fn an_interrupted_push_is_completed_by_running_it_again() {
     aws::require_ministack();
     let name = aws::unique("interrupted");
-    let built = build(&bulky_script("interrupted", 48).path, &["--name", &name]);
+    let _cleanup = aws::Cleanup::named(&name);
+    let responder = bulky_script("interrupted", 48);
+    let built = build(&responder.path, &["--name", &name]);
     // Kill jot-push as soon as it starts sending layers.
     let mut command = jot("jot-push");
     aws_env(&mut command);
@@ -393,4 +388,49 @@ fn an_interrupted_push_is_completed_by_running_it_again() {
     assert_eq!(aws::ecr_digests(&name, tag), vec![digest.to_string()]);
     let image = remote["local_image"]["image"].as_str().unwrap();
     assert!(aws::repo_digests(image).contains(&format!("{}/{name}@{digest}", aws::HOST)));
+}
+
+/// An endpoint that accepts connections and never answers: the real case of
+/// a hung service, unlike a port that refuses at once.
+fn silent_endpoint() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepting = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in accepting.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    (listener, url)
+}
+
+/// Each attempt of the Invoke call is bounded (`--timeout` plus 15 s of
+/// headroom, three attempts), so a hung endpoint is abandoned, never waited on
+/// for ever. (Retrying an invocation that timed out is a finding of its own:
+/// see the report of issue 11.)
+#[test]
+fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
+    let (_listener, url) = silent_endpoint();
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let started = Instant::now();
+    let (code, stdout, stderr) = run_tool(
+        "jot-invoke",
+        &env,
+        &["--function-name", "silent", "--timeout", "3"],
+        "",
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_one_line(&stderr);
+    assert!(
+        took < Duration::from_secs(75),
+        "jot-invoke --timeout 3 waited {took:?} on a silent endpoint"
+    );
 }

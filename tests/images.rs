@@ -168,3 +168,83 @@ fn upper_case_names_are_lowered_with_a_note() {
     assert_eq!(code, 5);
     assert!(stderr.contains("not valid for ECR and Lambda"), "{stderr}");
 }
+
+#[test]
+fn several_paths_a_tag_and_a_base_image_flag_over_the_environment() {
+    let first = script("first_one.jl", "first_one(x) = 1\n");
+    let second = script("second_one.jl", "second_one(x) = 2\n");
+    // --base-image wins over a JOT_BASE_IMAGE that would fail the build.
+    let output = run(jot("jot-build")
+        .arg(&first.path)
+        .arg(&second.path)
+        .args(["--base-image", &base_image()])
+        .env("JOT_BASE_IMAGE", "jot/no-such-base:0"));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(json).collect();
+    assert_eq!(lines.len(), 2, "one descriptor per PATH: {stdout}");
+    assert_eq!(lines[0]["name"], "first-one", "in the order given");
+    assert_eq!(lines[1]["name"], "second-one");
+    for (line, answer) in lines.iter().zip(["1", "2"]) {
+        let image = line["local_image"]["image"].as_str().unwrap();
+        assert_eq!(inspect_image(image)["Id"], line["local_image"]["id"]);
+        let output = run(jot("jot-invoke").args(["--image", image]));
+        assert_eq!(outcome(&output).1, answer, "{image}");
+    }
+    // --tag names the image; it names one image, so one PATH.
+    let tag = format!("pinned-{}", std::process::id());
+    let tagged = json(build(&first.path, &["--tag", &tag]).trim());
+    let image = format!("first-one:{tag}");
+    assert_eq!(tagged["local_image"]["image"], image.as_str());
+    assert_eq!(inspect_image(&image)["Id"], tagged["local_image"]["id"]);
+    let output = run(jot("jot-build")
+        .arg(&first.path)
+        .arg(&second.path)
+        .args(["--tag", &tag]));
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("one PATH at a time"), "{stderr}");
+}
+
+#[test]
+fn a_build_that_fails_exits_7_and_leaves_no_image() {
+    // A base image without Julia (or a shell): the runtime stage cannot be made.
+    let base = format!("jot-test-no-julia:{}", std::process::id());
+    let dir = workdir();
+    std::fs::write(dir.path().join("README"), "no julia here\n").unwrap();
+    let imported = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "tar -C {} -c README | docker import - {base}",
+            dir.path().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+    struct RemoveImage(String);
+    impl Drop for RemoveImage {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("docker")
+                .args(["image", "rm", "-f", &self.0])
+                .output();
+        }
+    }
+    let _base = RemoveImage(base.clone());
+    let script = script("no_runtime.jl", "no_runtime(x) = x\n");
+    let output =
+        run(jot("jot-build")
+            .arg(&script.path)
+            .args(["--base-image", &base, "--tag", "never"]));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("build"), "{stderr}");
+    let left = std::process::Command::new("docker")
+        .args(["image", "inspect", "no-runtime:never"])
+        .output()
+        .unwrap();
+    assert!(
+        !left.status.success(),
+        "a failed build left no-runtime:never"
+    );
+}

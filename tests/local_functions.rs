@@ -163,7 +163,8 @@ whoami(event, context) = (
 
 #[test]
 fn a_package_responder_with_stdlib_dependencies() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
+    let _built = BuiltUnder(dir.path().to_path_buf());
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(
         dir.path().join("Project.toml"),
@@ -320,4 +321,74 @@ fn init_has_its_own_budget_before_the_timeout_starts() {
     assert_eq!(code, 0, "{stdout} {stderr}");
     let remaining = json(&stdout).as_i64().unwrap();
     assert!((1..=3000).contains(&remaining), "remaining {remaining} ms");
+}
+
+#[test]
+fn the_conversion_and_serialisation_table_end_to_end() {
+    let code = r#"
+@enum Colour red green blue
+const Fields = NamedTuple{(:grid, :pair, :tags, :maybe, :colour, :by_id),
+                          Tuple{Matrix{Int}, Tuple{Int,String}, Set{String},
+                                Union{Nothing,Int}, Colour, Dict{Int,String}}}
+tables(nt::Fields) = (
+    types = [replace(string(typeof(v)), " " => "") for v in values(nt)],
+    grid = nt.grid, grid_12 = nt.grid[1, 2], pair = nt.pair,
+    tags = sort(collect(nt.tags)), maybe = nt.maybe, colour = nt.colour,
+    colour_value = Int(nt.colour), by_id = nt.by_id, id_sum = sum(keys(nt.by_id)),
+    not_numbers = [NaN, Inf, -Inf, 1.5],
+)
+"#;
+    let script = script("tables.jl", code);
+    let descriptor = build(&script.path, &["--arg-type", "Fields"]);
+    let first = r#"{"grid":[[1,2],[3,4]],"pair":[7,"seven"],"tags":["b","a","b"],"maybe":null,"colour":"green","by_id":{"1":"one","2":"two"}}"#;
+    let second =
+        r#"{"grid":[[5,6,7]],"pair":[8,"eight"],"tags":[],"maybe":5,"colour":2,"by_id":{}}"#;
+    let output = run_with_stdin(
+        jot("jot-invoke").args(["--payload", first, "--payload", second]),
+        descriptor.as_bytes(),
+    );
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(json).collect();
+    let types = |v: &serde_json::Value| -> Vec<String> {
+        // Julia before 1.6 prints Matrix{Int64} as Array{Int64,2}.
+        v["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .unwrap()
+                    .replace("Array{Int64,2}", "Matrix{Int64}")
+            })
+            .collect()
+    };
+    assert_eq!(
+        types(&lines[0]),
+        [
+            "Matrix{Int64}",
+            "Tuple{Int64,String}",
+            "Set{String}",
+            "Nothing",
+            "Colour",
+            "Dict{Int64,String}"
+        ]
+    );
+    assert_eq!(types(&lines[1])[3], "Int64", "Union{{Nothing,Int}} of 5");
+    let expected = serde_json::json!({
+        "grid": [[1, 2], [3, 4]], "grid_12": 2, "pair": [7, "seven"], "tags": ["a", "b"],
+        "maybe": null, "colour": "green", "colour_value": 1,
+        "by_id": {"1": "one", "2": "two"}, "id_sum": 3,
+        "not_numbers": [null, null, null, 1.5],
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&lines[0][key], value, "{key} in {}", lines[0]);
+    }
+    assert_eq!(lines[1]["grid"], serde_json::json!([[5, 6, 7]]));
+    assert_eq!(lines[1]["maybe"], 5);
+    assert_eq!(
+        lines[1]["colour"], "blue",
+        "an @enum from its integer value"
+    );
+    assert_eq!(lines[1]["by_id"], serde_json::json!({}));
 }

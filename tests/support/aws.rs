@@ -3,11 +3,8 @@
 //! direct calls to MiniStack's ECR and Lambda APIs to check what the jot tools
 //! did (plain HTTP with std, so the test crate needs no AWS SDK).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -64,11 +61,114 @@ pub fn unique(prefix: &str) -> String {
         .unwrap()
         .as_nanos();
     format!(
-        "{prefix}-{}-{:x}-{}",
+        "{prefix}-{}-{}-{:x}-{}",
+        run_marker(),
         std::process::id(),
         nanos % 0xffff_ffff,
         COUNTER.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// The part of every [`unique`] name that says which `cargo test` run made it
+/// (`r` and the run id of [`crate::run_prefix`]), so a run can find its own leftovers.
+pub fn run_marker() -> String {
+    let prefix = crate::run_prefix();
+    format!(
+        "r{}",
+        prefix.trim_start_matches("jot-test-").trim_end_matches('-')
+    )
+}
+
+/// Deletes, when dropped (whether the test passed or failed), the ECR
+/// repositories, Lambda functions and IAM roles a test created in MiniStack.
+#[derive(Default)]
+pub struct Cleanup {
+    pub repositories: Vec<String>,
+    pub functions: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+impl Cleanup {
+    /// The repository and the function that jot names `name`.
+    pub fn named(name: &str) -> Cleanup {
+        Cleanup {
+            repositories: vec![name.to_string()],
+            functions: vec![name.to_string()],
+            roles: Vec::new(),
+        }
+    }
+
+    pub fn role(mut self, role: &str) -> Cleanup {
+        self.roles.push(role.to_string());
+        self
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for repository in &self.repositories {
+            let _ = ecr_call(
+                "DeleteRepository",
+                &serde_json::json!({"repositoryName": repository, "force": true}),
+            );
+        }
+        for function in &self.functions {
+            let _ = lambda("DELETE", &format!("/2015-03-31/functions/{function}"), None);
+        }
+        for role in &self.roles {
+            delete_role(role);
+        }
+    }
+}
+
+/// Detaches a role's managed policies, then deletes it (IAM refuses otherwise).
+pub fn delete_role(role: &str) {
+    let (_, attached) = iam(&[("Action", "ListAttachedRolePolicies"), ("RoleName", role)]);
+    for arn in xml_values(&attached, "PolicyArn") {
+        iam(&[
+            ("Action", "DetachRolePolicy"),
+            ("RoleName", role),
+            ("PolicyArn", &arn),
+        ]);
+    }
+    iam(&[("Action", "DeleteRole"), ("RoleName", role)]);
+}
+
+/// The text of every `<tag>…</tag>` element in an XML answer.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.split(&open)
+        .skip(1)
+        .filter_map(|rest| rest.split_once(&close).map(|(v, _)| v.to_string()))
+        .collect()
+}
+
+/// MiniStack's repositories, functions and roles whose names carry `marker`.
+pub fn resources_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok((200, body)) = ecr_call("DescribeRepositories", &serde_json::json!({})) {
+        let answer: Value = serde_json::from_str(&body).unwrap_or_default();
+        for repo in answer["repositories"].as_array().into_iter().flatten() {
+            let name = repo["repositoryName"].as_str().unwrap_or_default();
+            if name.contains(marker) {
+                found.push(format!("ECR repository {name}"));
+            }
+        }
+    }
+    let (_, functions) = lambda("GET", "/2015-03-31/functions/?MaxItems=10000", None);
+    for function in functions["Functions"].as_array().into_iter().flatten() {
+        let name = function["FunctionName"].as_str().unwrap_or_default();
+        if name.contains(marker) {
+            found.push(format!("Lambda function {name}"));
+        }
+    }
+    let (_, roles) = iam(&[("Action", "ListRoles"), ("MaxItems", "1000")]);
+    for name in xml_values(&roles, "RoleName") {
+        if name.contains(marker) {
+            found.push(format!("IAM role {name}"));
+        }
+    }
+    found
 }
 
 /// One HTTP/1.1 request to MiniStack; returns the status and the body.
@@ -78,36 +178,31 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(HOST)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
+    let answer = crate::http_request(HOST, method, path, headers, body.as_bytes())?;
+    let chunked = answer
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let body = if chunked {
-        dechunk(rest)
+        dechunk(&answer.body)
     } else {
-        rest.to_string()
+        answer.body
     };
-    Ok((status, body))
+    Ok((answer.status, body))
+}
+
+/// A remote_image descriptor with no image behind it (MiniStack's Lambda
+/// does not check), for tests of jot-deploy alone.
+pub fn remote_descriptor(name: &str, arg_type: &str, digest: &str) -> String {
+    serde_json::json!({
+        "jot": 1, "kind": "remote_image", "name": name,
+        "responder": {"source": "/src/f.jl", "kind": "script", "function": "f",
+                      "arg_type": arg_type, "tree_hash": "00"},
+        "remote_image": {
+            "repository_uri": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"),
+            "tag": "t1", "digest": digest
+        }
+    })
+    .to_string()
 }
 
 fn dechunk(mut rest: &str) -> String {
@@ -130,11 +225,11 @@ fn authorization(service: &str) -> String {
     )
 }
 
-/// An ECR API call (JSON 1.1 protocol); panics unless it succeeds.
-pub fn ecr(action: &str, input: Value) -> Value {
+/// An ECR API call (JSON 1.1 protocol); returns the status and the body.
+pub fn ecr_call(action: &str, input: &Value) -> std::io::Result<(u16, String)> {
     let target = format!("AmazonEC2ContainerRegistry_V20150921.{action}");
     let auth = authorization("ecr");
-    let (status, body) = http(
+    http(
         "POST",
         "/",
         &[
@@ -144,7 +239,11 @@ pub fn ecr(action: &str, input: Value) -> Value {
         ],
         &input.to_string(),
     )
-    .expect("ECR call to MiniStack");
+}
+
+/// An ECR API call; panics unless it succeeds.
+pub fn ecr(action: &str, input: Value) -> Value {
+    let (status, body) = ecr_call(action, &input).expect("ECR call to MiniStack");
     assert!(status == 200, "ECR {action} answered {status}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("ECR {action}: not JSON ({e}): {body}"))
 }

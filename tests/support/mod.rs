@@ -4,9 +4,11 @@
 
 pub mod aws;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 /// The offline Julia base image the tests build on (see scripts/ensure-julia-image.sh).
 pub fn base_image() -> String {
@@ -70,12 +72,10 @@ pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn jot tool");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin)
-        .expect("write stdin");
+    // A tool that refuses its arguments exits before reading stdin.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
     child.wait_with_output().expect("wait for jot tool")
 }
 
@@ -84,17 +84,143 @@ pub fn run(command: &mut Command) -> Output {
     run_with_stdin(command, b"")
 }
 
-/// A Julia script in a fresh temporary directory.
+/// A Julia script in a fresh temporary directory. Dropping it removes every
+/// image built from it and any sandbox of those images still there (a test
+/// that leaves a sandbox behind fails here).
 pub struct Script {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
 }
 
+/// Writes `code` (plus a comment unique to this script, so no two tests or
+/// runs share an image and each can remove its own) into a fresh directory.
 pub fn script(file_name: &str, code: &str) -> Script {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = workdir();
     let path = dir.path().join(file_name);
-    std::fs::write(&path, code).expect("write script");
+    std::fs::write(&path, format!("{code}\n# {}\n", dir_tag(dir.path()))).expect("write script");
     Script { dir, path }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        remove_built_under(self.dir.path());
+    }
+}
+
+/// The name every test directory of this run starts with: the test binaries
+/// of one `cargo test` share its process id, so leftovers of this run (and
+/// only of this run) can be found by the images' `org.opencontainers.image.source`.
+pub fn run_prefix() -> String {
+    let run = std::env::var("JOT_TEST_RUN")
+        .unwrap_or_else(|_| std::os::unix::process::parent_id().to_string());
+    format!("jot-test-{run}-")
+}
+
+/// A fresh temporary directory named with [`run_prefix`]; pair it with
+/// [`BuiltUnder`] when images are built from it directly.
+pub fn workdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&run_prefix())
+        .tempdir()
+        .expect("temp dir")
+}
+
+fn dir_tag(dir: &Path) -> String {
+    dir.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Removes, when dropped, every image built from sources under a directory
+/// (and their sandboxes): for package responders built from a [`workdir`].
+pub struct BuiltUnder(pub PathBuf);
+
+impl Drop for BuiltUnder {
+    fn drop(&mut self) {
+        remove_built_under(&self.0);
+    }
+}
+
+/// Sandboxes (containers with jot's labels) and images whose responder source
+/// is under `prefix`, as (id, source) pairs.
+pub fn jot_containers_from(prefix: &str) -> Vec<(String, String)> {
+    let output = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=dev.jot.tree-hash",
+            "--format",
+        ])
+        .arg("{{.ID}} {{.Label \"org.opencontainers.image.source\"}}")
+        .output()
+        .expect("run docker ps");
+    pairs_under(&output.stdout, prefix)
+}
+
+pub fn jot_images_from(prefix: &str) -> Vec<(String, String)> {
+    let listed = Command::new("docker")
+        .args([
+            "images",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            "label=dev.jot.tree-hash",
+        ])
+        .output()
+        .expect("run docker images");
+    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let output = Command::new("docker")
+        .args(["image", "inspect", "--format"])
+        .arg("{{.Id}} {{index .Config.Labels \"org.opencontainers.image.source\"}}")
+        .args(&ids)
+        .output()
+        .expect("run docker image inspect");
+    pairs_under(&output.stdout, prefix)
+}
+
+fn pairs_under(listing: &[u8], prefix: &str) -> Vec<(String, String)> {
+    String::from_utf8_lossy(listing)
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, source)| source.starts_with(prefix))
+        .map(|(id, source)| (id.to_string(), source.to_string()))
+        .collect()
+}
+
+/// Removes the sandboxes and images built from under `dir`; fails the test
+/// (unless it is failing already) when a sandbox was still there.
+fn remove_built_under(dir: &Path) {
+    let prefix = dir.to_string_lossy().into_owned();
+    let stray = jot_containers_from(&prefix);
+    for (id, _) in &stray {
+        let _ = Command::new("docker").args(["rm", "-f", id]).output();
+    }
+    let images: Vec<String> = jot_images_from(&prefix)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    if !images.is_empty() {
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f"])
+            .args(&images)
+            .output();
+    }
+    if !std::thread::panicking() {
+        assert!(
+            stray.is_empty(),
+            "sandboxes left behind by the test (now removed): {stray:?}"
+        );
+    }
 }
 
 /// `jot-build` of one path with extra arguments; panics with stderr on failure.
@@ -131,4 +257,105 @@ pub fn inspect_image(image: &str) -> serde_json::Value {
         .expect("run docker image inspect");
     assert!(output.status.success(), "docker image inspect {image}");
     json(&String::from_utf8_lossy(&output.stdout))[0].clone()
+}
+
+/// A jot-serve running the descriptors on a free port; stopped with SIGTERM
+/// (so it removes its sandboxes) and waited for when dropped.
+pub struct Serve {
+    pub child: Child,
+    pub endpoint: String,
+}
+
+impl Serve {
+    pub fn start(descriptors: &str, args: &[&str]) -> Serve {
+        let mut child = jot("jot-serve")
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start jot-serve");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(descriptors.as_bytes()).unwrap();
+        drop(stdin);
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("jot-serve endpoint");
+        assert!(line.starts_with("http://"), "jot-serve printed {line:?}");
+        Serve {
+            child,
+            endpoint: line.trim().to_string(),
+        }
+    }
+
+    /// host:port of the endpoint.
+    pub fn host(&self) -> &str {
+        self.endpoint.trim_start_matches("http://")
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer: status, head (the status and header lines) and body.
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of a header, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// One HTTP/1.1 request (Connection: close) to `host`; a body the server stops
+/// reading early (a refused upload) still gets its answer.
+pub fn http_request(
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Answer> {
+    let mut stream = TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    let _ = stream.write_all(&bytes);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok(Answer {
+        status,
+        head: head.to_string(),
+        body: rest.to_string(),
+    })
 }
