@@ -114,6 +114,7 @@ fn build_push_deploy_invoke_redeploy() {
     );
 
     // Push again: the fast path prints the same descriptor and pushes nothing.
+    ensure_built();
     let started = Instant::now();
     let (again, stderr) = push(&local_v1);
     assert_eq!(json(&again), remote);

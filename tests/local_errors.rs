@@ -53,6 +53,7 @@ fn a_function_that_is_not_defined_is_refused() {
 fn a_syntax_error_is_an_init_error_not_a_hang() {
     let script = script("broken.jl", "broken(x) = (x +\nfunction end end\n");
     let descriptor = build(&script.path, &[]);
+    ensure_built();
     let started = std::time::Instant::now();
     let (code, stdout, stderr) = invoke(&descriptor, &["--timeout", "120"]);
     assert_eq!(code, FUNCTION_ERROR, "{stderr}");
@@ -338,6 +339,7 @@ fn an_interrupted_invoke_removes_its_sandbox() {
         .unwrap()
         .write_all(descriptor.as_bytes())
         .unwrap();
+    ensure_built();
     let started = std::time::Instant::now();
     // Wait for the event, not a while: the function says it has started.
     let logs = |id: &str| {

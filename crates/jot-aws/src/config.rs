@@ -16,6 +16,8 @@ use crate::{AwsError, Result};
 
 /// Attempts per AWS call (the first try and two retries), for transient failures.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// Attempts of an Invoke call: one (see [`Aws::lambda_for_invoke`]).
+pub const INVOKE_ATTEMPTS: u32 = 1;
 /// Time allowed to open a connection to an endpoint.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time allowed for one attempt of a control-plane call.
@@ -78,14 +80,16 @@ impl Aws {
 
     /// A short description of where calls to `service` go, for error messages.
     pub(crate) fn context(&self, service: &str) -> Context {
+        self.context_with(service, MAX_ATTEMPTS)
+    }
+
+    /// The same for a client configured with `attempts` attempts.
+    pub(crate) fn context_with(&self, service: &str, attempts: u32) -> Context {
         let endpoint = match self.config.endpoint_url() {
             Some(url) => url.to_string(),
             None => format!("the AWS {service} endpoint in {}", self.region()),
         };
-        Context {
-            endpoint,
-            attempts: MAX_ATTEMPTS,
-        }
+        Context { endpoint, attempts }
     }
 
     pub fn ecr(&self) -> aws_sdk_ecr::Client {
@@ -96,10 +100,12 @@ impl Aws {
         aws_sdk_lambda::Client::new(&self.config)
     }
 
-    /// A Lambda client whose attempts may last as long as an invocation
-    /// (`timeout` plus headroom), for the Invoke call.
+    /// A Lambda client for the Invoke call: one attempt that may last as long
+    /// as an invocation (`timeout` plus headroom). An invocation that timed
+    /// out may still be running, so it is never sent again (it would run twice).
     pub fn lambda_for_invoke(&self, timeout: Duration) -> aws_sdk_lambda::Client {
         let config = aws_sdk_lambda::config::Builder::from(&self.config)
+            .retry_config(RetryConfig::standard().with_max_attempts(INVOKE_ATTEMPTS))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)

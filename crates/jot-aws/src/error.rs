@@ -27,7 +27,8 @@ pub enum AwsError {
     NoRegion,
     /// The endpoint did not answer after the bounded retries.
     #[error(
-        "{operation}: cannot reach {endpoint} ({detail}); gave up after {attempts} attempts; check AWS_ENDPOINT_URL, the network or the service's status"
+        "{operation}: cannot reach {endpoint} ({detail}); gave up after {attempts} attempt{}; check AWS_ENDPOINT_URL, the network or the service's status",
+        if *attempts == 1 { "" } else { "s" }
     )]
     Unreachable {
         operation: String,

@@ -73,7 +73,7 @@ impl RemoteFunction {
     pub fn new(aws: &Aws, name: &str, options: &RemoteOptions) -> Self {
         RemoteFunction {
             client: aws.lambda_for_invoke(options.timeout),
-            ctx: aws.context("Lambda"),
+            ctx: aws.context_with("Lambda", crate::config::INVOKE_ATTEMPTS),
             name: name.to_string(),
             qualifier: options.qualifier.clone(),
             logs: options.logs,
