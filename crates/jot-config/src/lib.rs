@@ -12,6 +12,7 @@ pub mod import;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
+use jot_core::descriptor::Descriptor;
 use jot_core::{Error, Result};
 use toml::Spanned;
 
@@ -222,6 +223,32 @@ pub fn responder_dir(source: &Path) -> PathBuf {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
     }
+}
+
+/// The one `jot.toml` of a run of jot-push, jot-deploy or jot-invoke:
+/// `--config`, else the one beside the descriptors' responders (all of
+/// them must share it; none is fine).
+pub fn for_descriptors(descriptors: &[Descriptor], args: &ConfigArgs) -> Result<Option<Config>> {
+    let mut found: Option<Config> = None;
+    for descriptor in descriptors {
+        let dir = responder_dir(Path::new(&descriptor.responder.source));
+        let config = Config::for_responder(&dir, args)?;
+        match (&found, config) {
+            (Some(a), Some(b)) if a.path() != b.path() => {
+                return Err(Error::Usage(format!(
+                    "the descriptors' responders have different settings files ({} and {}); deploy them in separate runs or pass --config",
+                    a.path().display(),
+                    b.path().display()
+                )));
+            }
+            (None, Some(b)) => found = Some(b),
+            _ => {}
+        }
+        if args.config.is_some() {
+            break;
+        }
+    }
+    Ok(found)
 }
 
 /// `flag` (or its environment variable, which clap has already read) when

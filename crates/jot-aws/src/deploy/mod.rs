@@ -14,6 +14,7 @@
 
 mod lifecycle;
 mod roles;
+pub mod architecture;
 mod settings;
 mod versions;
 
