@@ -104,12 +104,16 @@ impl Config {
             Error::InvalidInput(format!("cannot read {}: {e}", path.display()))
         })?;
         let mut top: Section = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| file::line_of(&text, s.start)).unwrap_or(1);
-            Error::InvalidInput(format!(
-                "{}:{line}: {}",
-                path.display(),
-                e.message().trim().replace('\n', " ")
-            ))
+            let start = e.span().map(|s| s.start).unwrap_or(0);
+            let line = file::line_of(&text, start);
+            let message = e.message().trim().replace('\n', " ");
+            // serde names an unknown key itself; for a bad value, the key is
+            // what the value's line assigns to.
+            let key = file::key_at(&text, start)
+                .filter(|k| !message.contains(&format!("`{k}`")))
+                .map(|k| format!("{k}: "))
+                .unwrap_or_default();
+            Error::InvalidInput(format!("{}:{line}: {key}{message}", path.display()))
         })?;
         let mut sections = top.env.take().unwrap_or_default();
         for (name, section) in &sections {
