@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use jot_core::cli::{self, OutputArgs};
 use jot_build::settings::{self, BuildFlags};
+use jot_core::cli::{self, OutputArgs};
 use jot_core::{Error, Result, descriptor};
 
 /// Build Julia responders into AWS Lambda container images.

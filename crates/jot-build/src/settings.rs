@@ -69,7 +69,9 @@ pub struct Planned {
 
 /// The settings for `path`, checked before anything is built.
 pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<Planned> {
-    let dir = jot_config::responder_dir(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+    let dir = jot_config::responder_dir(
+        &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    );
     let config = Config::for_responder(&dir, &flags.config)?;
     let cfg = config.as_ref();
     let identifier = |what: &'static str| {
@@ -87,16 +89,19 @@ pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<
     let name = pick_plain(flags.name.clone(), cfg, "name", |s| &s.name);
     let (name, note) = names::resolve_jot_name(name.as_deref(), &responder.info.function)?;
     note.into_iter().for_each(jot_core::output::note);
-    let tag = pick(flags.tag.clone(), cfg, "tag", |s| &s.tag, |t| {
-        names::validate_tag(t).map(|()| t.clone())
-    })?;
-    let base_image = pick_plain(flags.base_image.clone(), cfg, "base_image", |s| &s.base_image);
-    let julia_version = pick_plain(
-        flags.julia_version.clone(),
+    let tag = pick(
+        flags.tag.clone(),
         cfg,
-        "julia_version",
-        |s| &s.julia_version,
-    );
+        "tag",
+        |s| &s.tag,
+        |t| names::validate_tag(t).map(|()| t.clone()),
+    )?;
+    let base_image = pick_plain(flags.base_image.clone(), cfg, "base_image", |s| {
+        &s.base_image
+    });
+    let julia_version = pick_plain(flags.julia_version.clone(), cfg, "julia_version", |s| {
+        &s.julia_version
+    });
     let base_image = choose_base_image(base_image.as_deref(), julia_version.as_deref());
     let architecture = match flags.architecture {
         Some(a) => Some(a),
@@ -143,7 +148,13 @@ pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<
         |s| &s.test_payload,
         json_flag("--test-payload"),
     )?;
-    let expect = pick(flags.expect.clone(), cfg, "expect", |s| &s.expect, json_flag("--expect"))?;
+    let expect = pick(
+        flags.expect.clone(),
+        cfg,
+        "expect",
+        |s| &s.expect,
+        json_flag("--expect"),
+    )?;
     if expect.is_some() && test_payload.is_none() {
         return Err(Error::Usage("--expect needs --test-payload".into()));
     }

@@ -8,8 +8,7 @@ use serde_json::Value;
 /// The `jot.toml` text for a `config.json`; `source` names it in errors.
 pub fn from_config_json(source: &str, text: &str) -> Result<String> {
     let bad = |message: String| Error::InvalidInput(format!("{source}: {message}"));
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
     let Value::Object(fields) = value else {
         return Err(bad("expected a JSON object".into()));
     };
@@ -39,7 +38,10 @@ pub fn from_config_json(source: &str, text: &str) -> Result<String> {
             "ImageTag" => {
                 let tag = string(key, v)?;
                 if tag == "latest" {
-                    out.push("# ImageTag \"latest\" dropped: jot tags each version by its content.".into());
+                    out.push(
+                        "# ImageTag \"latest\" dropped: jot tags each version by its content."
+                            .into(),
+                    );
                 } else {
                     out.push(format!("tag = {}", quote(&tag)));
                 }
@@ -50,7 +52,11 @@ pub fn from_config_json(source: &str, text: &str) -> Result<String> {
             "Dependencies" => {
                 let deps = v
                     .as_array()
-                    .and_then(|a| a.iter().map(|d| d.as_str().map(quote)).collect::<Option<Vec<_>>>())
+                    .and_then(|a| {
+                        a.iter()
+                            .map(|d| d.as_str().map(quote))
+                            .collect::<Option<Vec<_>>>()
+                    })
                     .ok_or_else(|| bad("Dependencies must be a list of package names".into()))?;
                 out.push(format!("deps = [{}]", deps.join(", ")));
             }

@@ -100,9 +100,8 @@ impl<T> Located<'_, T> {
 impl Config {
     /// Reads `path`; `env_name` picks a section `[env.NAME]`, which must exist.
     pub fn load(path: &Path, env_name: Option<&str>) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::InvalidInput(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
         let mut top: Section = toml::from_str(&text).map_err(|e| {
             let start = e.span().map(|s| s.start).unwrap_or(0);
             let line = file::line_of(&text, start);
@@ -127,19 +126,20 @@ impl Config {
         }
         let chosen = match env_name {
             None => None,
-            Some(name) => Some(
-                sections
-                    .remove(name)
-                    .map(Spanned::into_inner)
-                    .ok_or_else(|| {
-                        let known: Vec<&str> = sections.keys().map(String::as_str).collect();
-                        Error::InvalidInput(format!(
-                            "{}: --env-name {name}: the file has no [env.{name}] section (it has: {})",
-                            path.display(),
-                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
-                        ))
-                    })?,
-            ),
+            Some(name) => Some(sections.remove(name).map(Spanned::into_inner).ok_or_else(
+                || {
+                    let known: Vec<&str> = sections.keys().map(String::as_str).collect();
+                    Error::InvalidInput(format!(
+                        "{}: --env-name {name}: the file has no [env.{name}] section (it has: {})",
+                        path.display(),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ))
+                },
+            )?),
         };
         Ok(Config {
             path: path.to_path_buf(),
@@ -197,7 +197,10 @@ impl Config {
             section: &'s Section,
             field: &impl Fn(&Serve) -> &Item<T>,
         ) -> Option<&'s Spanned<T>> {
-            section.serve.as_ref().and_then(|serve| field(serve).as_ref())
+            section
+                .serve
+                .as_ref()
+                .and_then(|serve| field(serve).as_ref())
         }
         let spanned = match self.chosen.as_ref().and_then(|s| from(s, &field)) {
             Some(spanned) => spanned,
@@ -281,7 +284,11 @@ pub fn pick_plain<T: Clone>(
     key: &'static str,
     field: impl Fn(&Section) -> &Item<T>,
 ) -> Option<T> {
-    flag.or_else(|| config.and_then(|c| c.get(key, field)).map(|l| l.value.clone()))
+    flag.or_else(|| {
+        config
+            .and_then(|c| c.get(key, field))
+            .map(|l| l.value.clone())
+    })
 }
 
 /// A list flag: the flags (or environment) when any are given, else the file's list.

@@ -52,9 +52,8 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     match args.action {
         Action::Import { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                Error::InvalidInput(format!("cannot read {}: {e}", file.display()))
-            })?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", file.display())))?;
             let toml = jot_config::import::from_config_json(&file.display().to_string(), &text)?;
             print!("{toml}");
             Ok(())

@@ -63,13 +63,33 @@ impl DeployFlags {
 /// The run's checked settings: each flag, else the file's value.
 pub fn settings(flags: &DeployFlags, config: Option<&Config>) -> Result<Settings> {
     let one = |options: DeployOptions| Settings::check(&options).map_err(Error::from);
-    let role = pick(flags.role.clone(), config, "role", |s| &s.role, |r| {
-        one(DeployOptions { role: Some(r.clone()), ..Default::default() }).map(|_| r.clone())
-    })?;
-    let memory = pick(flags.memory, config, "memory", |s| &s.memory, |m| limits::check_memory(*m))?;
-    let timeout = pick(flags.timeout, config, "timeout", |s| &s.timeout, |t| {
-        limits::check_timeout(*t)
-    })?;
+    let role = pick(
+        flags.role.clone(),
+        config,
+        "role",
+        |s| &s.role,
+        |r| {
+            one(DeployOptions {
+                role: Some(r.clone()),
+                ..Default::default()
+            })
+            .map(|_| r.clone())
+        },
+    )?;
+    let memory = pick(
+        flags.memory,
+        config,
+        "memory",
+        |s| &s.memory,
+        |m| limits::check_memory(*m),
+    )?;
+    let timeout = pick(
+        flags.timeout,
+        config,
+        "timeout",
+        |s| &s.timeout,
+        |t| limits::check_timeout(*t),
+    )?;
     let ephemeral_storage = pick(
         flags.ephemeral_storage,
         config,
@@ -99,11 +119,27 @@ pub fn settings(flags: &DeployFlags, config: Option<&Config>) -> Result<Settings
         config,
         "description",
         |s| &s.description,
-        |d| one(DeployOptions { description: Some(d.clone()), ..Default::default() }).map(|_| d.clone()),
+        |d| {
+            one(DeployOptions {
+                description: Some(d.clone()),
+                ..Default::default()
+            })
+            .map(|_| d.clone())
+        },
     )?;
-    let alias = pick(flags.alias.clone(), config, "alias", |s| &s.alias, |a| {
-        one(DeployOptions { alias: Some(a.clone()), ..Default::default() }).map(|_| a.clone())
-    })?;
+    let alias = pick(
+        flags.alias.clone(),
+        config,
+        "alias",
+        |s| &s.alias,
+        |a| {
+            one(DeployOptions {
+                alias: Some(a.clone()),
+                ..Default::default()
+            })
+            .map(|_| a.clone())
+        },
+    )?;
     one(DeployOptions {
         role,
         memory,

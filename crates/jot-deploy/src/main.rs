@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jot_aws::deploy::{self, Deployer, Settings, architecture};
-use jot_deploy::DeployFlags;
 use jot_core::cli::{self, OutputArgs};
 use jot_core::{Result, descriptor};
+use jot_deploy::DeployFlags;
 
 /// Deploy jot images as AWS Lambda functions.
 ///
@@ -37,7 +37,8 @@ async fn run(args: Args) -> Result<()> {
     // Flags first: a bad value fails before stdin is read or AWS is called.
     let flags = &args.settings;
     Settings::check(&flags.options())?;
-    let descriptors = descriptor::read_piped("jot-deploy", "jot-build f.jl | jot-push | jot-deploy")?;
+    let descriptors =
+        descriptor::read_piped("jot-deploy", "jot-build f.jl | jot-push | jot-deploy")?;
     let config = jot_config::for_descriptors(&descriptors, &flags.config)?;
     let settings = jot_deploy::settings(flags, config.as_ref())?;
     if flags.config.show_config {

@@ -12,8 +12,8 @@ use jot_docker::{Docker, inspect_image};
 use jot_core::limits::Architecture;
 
 use crate::base::prepare_base_image;
-use crate::deps::{Dependency, deps_stage};
 use crate::builder::run_builder;
+use crate::deps::{Dependency, deps_stage};
 use crate::layer::add_code_layer;
 use crate::responder::Responder;
 use crate::tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};

@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::Parser;
 use jot_core::check;
 use jot_core::cli::{self, OutputArgs};
+use jot_core::descriptor::Descriptor;
 use jot_core::{Error, Result, limits};
 use jot_emulator::InstanceConfig;
-use jot_core::descriptor::Descriptor;
 use jot_invoke::settings::Given;
 use jot_invoke::{Reporting, Target, invoke_local};
 

@@ -35,19 +35,28 @@ pub struct Resolved {
 
 /// Flags, else the file, else the defaults; file values checked as the flags are.
 pub fn resolve(given: &Given, config: Option<&Config>) -> Result<Resolved> {
-    let timeout = pick(given.timeout, config, "timeout", |s| &s.timeout, |t| {
-        limits::check_timeout(*t)
-    })?
+    let timeout = pick(
+        given.timeout,
+        config,
+        "timeout",
+        |s| &s.timeout,
+        |t| limits::check_timeout(*t),
+    )?
     .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-    let memory = pick(given.memory, config, "memory", |s| &s.memory, |m| {
-        limits::check_memory(*m)
-    })?
+    let memory = pick(
+        given.memory,
+        config,
+        "memory",
+        |s| &s.memory,
+        |m| limits::check_memory(*m),
+    )?
     .unwrap_or(DEFAULT_MEMORY_MB);
-    let from_file = |key: &'static str, field: fn(&jot_config::Section) -> &jot_config::Item<String>| {
-        config.and_then(|c| c.get(key, field)).map(|l| {
-            l.check(|text| jot_core::check::parse_json_flag(key, text).map(|_| text.clone()))
-        })
-    };
+    let from_file =
+        |key: &'static str, field: fn(&jot_config::Section) -> &jot_config::Item<String>| {
+            config.and_then(|c| c.get(key, field)).map(|l| {
+                l.check(|text| jot_core::check::parse_json_flag(key, text).map(|_| text.clone()))
+            })
+        };
     let (payloads, expect) = match given.payload_file {
         Some(path) => (
             vec![std::fs::read_to_string(path).map_err(|e| {

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jot_aws::ecr::RepositorySettings;
+use jot_config::pick_plain;
 use jot_core::cli::{self, OutputArgs};
 use jot_core::{Result, descriptor};
-use jot_config::pick_plain;
 use jot_push::{PushOptions, Pusher};
 
 /// Push jot images to Amazon ECR.

@@ -11,8 +11,8 @@ use aws_sdk_lambda::types::{
 use jot_core::descriptor::{Descriptor, FunctionInfo, Kind, RemoteImage};
 use jot_core::output;
 
-use super::roles::role_not_ready;
 use super::architecture;
+use super::roles::role_not_ready;
 use super::settings::{DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_DESCRIPTION_LEN};
 use super::{Deployer, MAX_WAIT};
 use crate::error::{error_code, innermost};

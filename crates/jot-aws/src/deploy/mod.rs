@@ -12,9 +12,9 @@
 //! back; when another deploy got in between, this one applies its settings
 //! again and publishes a version of its own (see [`lifecycle`]).
 
+pub mod architecture;
 mod lifecycle;
 mod roles;
-pub mod architecture;
 mod settings;
 mod versions;
 
