@@ -147,13 +147,14 @@ impl Deployer {
                 Some(arn) => (arn, true),
                 None => return Ok(Attempt::Overtaken("it was created meanwhile".into())),
             },
-            Some(existing) => match {
+            Some(existing) => {
                 architecture::check_existing(&self.settings, descriptor, &existing)?;
-                self.update(name, image_uri, &existing, wanted_tags).await?
-            } {
-                Some(updated) => updated,
-                None => return Ok(Attempt::Overtaken("it was updated meanwhile".into())),
-            },
+                let updated = self.update(name, image_uri, &existing, wanted_tags).await?;
+                match updated {
+                    Some(updated) => updated,
+                    None => return Ok(Attempt::Overtaken("it was updated meanwhile".into())),
+                }
+            }
         };
         let latest = self.get_function(name, None).await?.ok_or_else(|| {
             AwsError::Other(format!("function {name} vanished during the deploy"))
