@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug
-TOOLS := jot jot-build jot-invoke jot-serve jot-push jot-deploy
+TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy
 SHELLS := bash zsh fish
 
 .PHONY: all build demo test unit setup docker julia-image ministack runtime-layer runtime-test bench completions lint clean-containers

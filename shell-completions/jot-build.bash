@@ -23,7 +23,7 @@ _jot__build() {
 
     case "${cmd}" in
         jot__build)
-            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --pull --test-payload --expect --test-timeout --force --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --architecture --dep --registry-url --build-arg --test-payload --expect --test-timeout --config --env-name --show-config --pull --force --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -53,6 +53,22 @@ _jot__build() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --architecture)
+                    COMPREPLY=($(compgen -W "x86_64 arm64" -- "${cur}"))
+                    return 0
+                    ;;
+                --dep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --test-payload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -62,6 +78,14 @@ _jot__build() {
                     return 0
                     ;;
                 --test-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

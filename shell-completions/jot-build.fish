@@ -2,14 +2,22 @@ complete -c jot-build -l function -d 'Function to call [default: the script\'s s
 complete -c jot-build -l arg-type -d 'Julia type the event is converted to, e.g. \'Vector{Int}\' [default: Any]' -r
 complete -c jot-build -l name -d 'Image repository and Lambda function name [default: from the function]' -r
 complete -c jot-build -l tag -d 'Image tag [default: a hash of the responder, runtime and base image]' -r
-complete -c jot-build -l base-image -d 'Base image with Julia [default: $JOT_BASE_IMAGE, else julia:<julia-version>]' -r
-complete -c jot-build -l julia-version -d 'Julia release of the official base image' -r
+complete -c jot-build -l base-image -d 'Base image with Julia [default: julia:<julia-version>]' -r
+complete -c jot-build -l julia-version -d 'Julia release of the official base image [default: 1.12]' -r
+complete -c jot-build -l architecture -d 'Instruction set; the base image must have it [default: the base image\'s]' -r -f -a "x86_64\t''
+arm64\t''"
+complete -c jot-build -l dep -d 'Package a script uses, Name or Name@version (repeatable), installed in a cached layer' -r
+complete -c jot-build -l registry-url -d 'Julia registry to add before installing dependencies (repeatable), e.g. a private one' -r
+complete -c jot-build -l build-arg -d 'Variable for the dependency install steps (NAME=VALUE, repeatable); kept in the image history' -r
 complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
 complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
-complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included' -r
+complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included [default: 120]' -r
+complete -c jot-build -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
+complete -c jot-build -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
 complete -c jot-build -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c jot-build -l show-config -d 'Print the settings in effect (JSON, after flags, environment and file) and exit'
 complete -c jot-build -l pull -d 'Pull the base image (needed when the engine does not have it; refreshes it otherwise)'
 complete -c jot-build -l force -d 'Replace a local image NAME:TAG that jot did not build'
 complete -c jot-build -s q -l quiet -d 'Print only warnings and errors on stderr'

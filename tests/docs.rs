@@ -8,6 +8,7 @@ use jot_tests::*;
 const TOOLS: &[&str] = &[
     "jot",
     "jot-build",
+    "jot-config",
     "jot-invoke",
     "jot-serve",
     "jot-push",

@@ -1,6 +1,8 @@
 //! `jot-build`'s test run: the built image invoked once through the local
 //! emulator, its sandbox removed on every path (an error, Ctrl-C, SIGTERM).
 
+pub mod settings;
+
 use std::time::Duration;
 
 use jot_core::cli;

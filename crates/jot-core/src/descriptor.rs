@@ -65,6 +65,10 @@ pub struct LocalImage {
     /// The base image it was built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_image: Option<String>,
+    /// Lambda's name of its instruction set (`x86_64`, `arm64`); jot-deploy
+    /// refuses a function of the other one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
 }
 
 /// The image in a remote registry (ECR).
@@ -276,6 +280,7 @@ mod tests {
                 image: "increment-vector:0123456789ab".into(),
                 id: "sha256:00".into(),
                 base_image: None,
+                architecture: None,
             },
         )
     }

@@ -20,6 +20,10 @@ pub const JOT_ARG_TYPE: &str = "dev.jot.arg-type";
 pub const JOT_RESPONDER_KIND: &str = "dev.jot.responder-kind";
 pub const JOT_MODULE: &str = "dev.jot.module";
 pub const JOT_VERSION_LABEL: &str = "dev.jot.version";
+/// Lambda's name of the image's instruction set (`x86_64`, `arm64`), for jot-deploy.
+pub const JOT_ARCHITECTURE: &str = "dev.jot.architecture";
+/// The script's `--dep` list, as given (for `jot-ls` and people).
+pub const JOT_DEPS: &str = "dev.jot.deps";
 
 /// A time as RFC 3339 in UTC, to the second.
 pub fn rfc3339(at: SystemTime) -> String {

@@ -115,6 +115,26 @@ impl Architecture {
         }
     }
 
+    /// From Lambda's name (`x86_64`, `arm64`), as a flag or a config value gives it.
+    pub fn parse(name: &str) -> Result<Architecture> {
+        match name {
+            "x86_64" => Ok(Architecture::X86_64),
+            "arm64" => Ok(Architecture::Arm64),
+            other => Err(Error::InvalidInput(format!(
+                "architecture {other:?} is not one of Lambda's: x86_64, arm64"
+            ))),
+        }
+    }
+
+    /// From an image config's name (`amd64`, `arm64`); `None` for one Lambda cannot run.
+    pub fn from_oci(name: &str) -> Option<Architecture> {
+        match name {
+            "amd64" => Some(Architecture::X86_64),
+            "arm64" | "aarch64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
+
     /// The name in an image config (`amd64`, `arm64`).
     pub fn oci_name(self) -> &'static str {
         match self {

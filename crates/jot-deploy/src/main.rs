@@ -4,10 +4,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use jot_aws::deploy::{self, DeployOptions, Deployer, Settings};
+use jot_aws::deploy::{self, Deployer, Settings, architecture};
 use jot_core::cli::{self, OutputArgs};
-use jot_core::limits::Architecture;
 use jot_core::{Result, descriptor};
+use jot_deploy::DeployFlags;
 
 /// Deploy jot images as AWS Lambda functions.
 ///
@@ -21,33 +21,8 @@ use jot_core::{Result, descriptor};
 #[derive(Parser, Debug)]
 #[command(name = "jot-deploy", version, after_help = cli::after_help("jot-build f.jl | jot-push | jot-deploy --memory 2048 --alias live", &[0, 1, 2, 5, 8]))]
 struct Args {
-    /// Execution role [default: jot-lambda-basic-execution, created once with only AWSLambdaBasicExecutionRole]
-    #[arg(long, value_name = "ARN")]
-    role: Option<String>,
-    /// Memory in MB (128 to 10240)
-    #[arg(long, value_name = "MB")]
-    memory: Option<u32>,
-    /// Timeout in seconds (1 to 900)
-    #[arg(long, value_name = "SECONDS")]
-    timeout: Option<u32>,
-    /// Environment variable (NAME=VALUE, repeatable); given ones replace all the function's variables
-    #[arg(long = "env", value_name = "NAME=VALUE")]
-    environment: Vec<String>,
-    /// Instruction set of the image
-    #[arg(long, value_enum, value_name = "ARCH")]
-    architecture: Option<Architecture>,
-    /// Size of /tmp in MB (512 to 10240)
-    #[arg(long, value_name = "MB")]
-    ephemeral_storage: Option<u32>,
-    /// Description of the function (up to 256 characters)
-    #[arg(long, value_name = "TEXT")]
-    description: Option<String>,
-    /// Create this alias, or move it, to the published version
-    #[arg(long, value_name = "NAME")]
-    alias: Option<String>,
-    /// Change a function (or use a role) that jot did not create
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    settings: DeployFlags,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -60,21 +35,19 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<()> {
     // Flags first: a bad value fails before stdin is read or AWS is called.
-    let settings = Settings::check(&DeployOptions {
-        role: args.role,
-        memory: args.memory,
-        timeout: args.timeout,
-        environment: args.environment,
-        architecture: args.architecture,
-        ephemeral_storage: args.ephemeral_storage,
-        description: args.description,
-        alias: args.alias,
-        force: args.force,
-    })?;
-    let planned = deploy::plan(descriptor::read_piped(
-        "jot-deploy",
-        "jot-build f.jl | jot-push | jot-deploy",
-    )?)?;
+    let flags = &args.settings;
+    Settings::check(&flags.options())?;
+    let descriptors =
+        descriptor::read_piped("jot-deploy", "jot-build f.jl | jot-push | jot-deploy")?;
+    let config = jot_config::for_descriptors(&descriptors, &flags.config)?;
+    let settings = jot_deploy::settings(flags, config.as_ref())?;
+    if flags.config.show_config {
+        return cli::print_line(&jot_deploy::show(&settings, config.as_ref()).to_string());
+    }
+    for descriptor in &descriptors {
+        architecture::check_wanted(&settings, descriptor)?;
+    }
+    let planned = deploy::plan(descriptors)?;
     let mut deployer = Deployer::connect(settings).await?;
     for item in planned {
         let deployed = deployer.deploy(item).await?;

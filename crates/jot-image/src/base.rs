@@ -6,6 +6,7 @@ use futures_util::StreamExt;
 use jot_core::error::{Error, Result};
 use jot_core::image_ref::ImageRef;
 use jot_core::output;
+use jot_docker::bollard::models::ImageInspect;
 use jot_docker::bollard::query_parameters::CreateImageOptionsBuilder;
 use jot_docker::{Docker, DockerError, inspect_image};
 
@@ -27,10 +28,10 @@ pub fn choose_base_image(flag: Option<&str>, julia_version: Option<&str>) -> Str
         .unwrap_or_else(|| format!("julia:{}", julia_version.unwrap_or(DEFAULT_JULIA_VERSION)))
 }
 
-/// Makes sure the base image is present and returns its id; notes when it is
+/// Makes sure the base image is present and returns its inspection; notes when it is
 /// old. It is pulled only when asked (`--pull`): a build never downloads
 /// hundreds of megabytes, or reaches for the network, by surprise.
-pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Result<String> {
+pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Result<ImageInspect> {
     let present = inspect_image(docker, base).await?;
     if present.is_none() && !pull {
         return Err(Error::Build(format!(
@@ -62,7 +63,7 @@ pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Resu
     {
         output::note(note);
     }
-    Ok(inspect.id.unwrap_or_default())
+    Ok(inspect)
 }
 
 /// The note for a base image created more than [`BASE_IMAGE_MAX_AGE`] before `now`.

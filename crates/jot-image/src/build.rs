@@ -9,8 +9,11 @@ use jot_core::{labels, names};
 use jot_docker::bollard::models::ImageInspect;
 use jot_docker::{Docker, inspect_image};
 
+use jot_core::limits::Architecture;
+
 use crate::base::prepare_base_image;
 use crate::builder::run_builder;
+use crate::deps::{Dependency, deps_stage};
 use crate::layer::add_code_layer;
 use crate::responder::Responder;
 use crate::tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};
@@ -27,11 +30,21 @@ pub struct BuildRequest {
     pub pull: bool,
     /// Replace a local image under the same reference that jot did not build.
     pub force: bool,
+    /// The instruction set asked for; the base image must have it.
+    pub architecture: Option<Architecture>,
+    /// A script's packages, installed in a layer of their own.
+    pub deps: Vec<Dependency>,
+    /// Registries added before the dependencies are installed (scripts and packages).
+    pub registry_urls: Vec<String>,
+    /// `--build-arg`s for the builder's runs (not the shared runtime stage's).
+    pub build_args: Vec<(String, String)>,
 }
 
 /// Builds the image and returns its `local_image` descriptor.
 pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor> {
-    let base_id = prepare_base_image(docker, &request.base_image, request.pull).await?;
+    let base = prepare_base_image(docker, &request.base_image, request.pull).await?;
+    let architecture = base_architecture(&request.base_image, &base, request.architecture)?;
+    let base_id = base.id.clone().unwrap_or_default();
     let tag = match &request.tag {
         Some(tag) => tag.clone(),
         None => derive_tag(request, &base_id),
@@ -39,12 +52,20 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     names::validate_tag(&tag)?;
     let reference = format!("{}:{tag}", request.name);
     refuse_foreign(docker, &reference, request.force).await?;
-    let labels = labels::image_labels(
+    let mut labels = labels::image_labels(
         &request.name,
         &tag,
         &request.responder.info,
         request.responder.modified,
     );
+    labels.insert(
+        labels::JOT_ARCHITECTURE.into(),
+        architecture.lambda_name().into(),
+    );
+    if !request.deps.is_empty() {
+        let deps: Vec<String> = request.deps.iter().map(Dependency::display).collect();
+        labels.insert(labels::JOT_DEPS.into(), deps.join(","));
+    }
     let built = match request.responder.info.kind {
         // A package is copied and precompiled by the builder.
         ResponderKind::Package => {
@@ -56,7 +77,10 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
         // A script: the shared runtime stage (built once per base image), and
         // the code as one layer of our own.
         ResponderKind::Script => match runtime_stage(docker, request, &base_id).await {
-            Ok(stage) => add_code_layer(docker, stage, request, &labels, &reference).await,
+            Ok(stage) => match deps_stage(docker, request, stage).await {
+                Ok(stage) => add_code_layer(docker, stage, request, &labels, &reference).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
     };
@@ -68,8 +92,35 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
             image: reference,
             id,
             base_image: Some(request.base_image.clone()),
+            architecture: Some(architecture.lambda_name().into()),
         },
     ))
+}
+
+/// The base image's instruction set, which the image will have: it must be
+/// one Lambda runs, and the one asked for. (A build never emulates another
+/// instruction set: Julia compiles native code at build time.)
+fn base_architecture(
+    name: &str,
+    base: &ImageInspect,
+    wanted: Option<Architecture>,
+) -> Result<Architecture> {
+    let oci = base.architecture.as_deref().unwrap_or("amd64");
+    let Some(have) = Architecture::from_oci(oci) else {
+        return Err(Error::InvalidInput(format!(
+            "base image {name} is built for {oci}, which Lambda does not run; use an amd64 or arm64 base image"
+        )));
+    };
+    match wanted {
+        Some(wanted) if wanted != have => Err(Error::InvalidInput(format!(
+            "--architecture {}: base image {name} is {} ({oci}); pass a base image built for {} (for example with --pull on an {} machine)",
+            wanted.lambda_name(),
+            have.lambda_name(),
+            wanted.oci_name(),
+            wanted.oci_name()
+        ))),
+        _ => Ok(have),
+    }
 }
 
 /// jot never retags over an image it did not build (one without its labels)

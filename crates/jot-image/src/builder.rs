@@ -10,7 +10,8 @@ use jot_docker::bollard::query_parameters::BuildImageOptionsBuilder;
 use jot_docker::{Docker, DockerError, bollard, inspect_image};
 
 use crate::build::BuildRequest;
-use crate::context::build_context;
+use crate::context::{build_context, dockerfile_context};
+use crate::tag::RUNTIME_STAGE_REPOSITORY;
 
 /// Runs the Dockerfile through the engine's builder; returns the image built.
 pub(crate) async fn run_builder(
@@ -20,14 +21,42 @@ pub(crate) async fn run_builder(
     reference: &str,
     step: &Step,
 ) -> Result<ImageInspect> {
+    run_builder_with(docker, request, labels, None, reference, step).await
+}
+
+/// [`run_builder`] with a Dockerfile of its own (a context holding only it),
+/// or the responder's when `None`. The request's `--build-arg`s go to every
+/// run but the shared runtime stage's (whose key they are not part of).
+pub(crate) async fn run_builder_with(
+    docker: &Docker,
+    request: &BuildRequest,
+    labels: &HashMap<String, String>,
+    dockerfile: Option<&str>,
+    reference: &str,
+    step: &Step,
+) -> Result<ImageInspect> {
+    let stage = reference.starts_with(&format!("{RUNTIME_STAGE_REPOSITORY}:"));
+    let build_args: HashMap<&str, &str> = if stage {
+        HashMap::new()
+    } else {
+        request
+            .build_args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    };
     let options = BuildImageOptionsBuilder::default()
+        .buildargs(&build_args)
         .dockerfile("Dockerfile")
         .t(reference)
         .rm(true)
         .forcerm(true)
         // Build steps must not need a bridge network: engines here run without one.
         .networkmode("host");
-    let context = build_context(request, labels)?;
+    let context = match dockerfile {
+        Some(text) => dockerfile_context(text)?,
+        None => build_context(request, labels)?,
+    };
     let mut log = Vec::new();
     let mut image_id = None;
     let mut stream = docker.build_image(

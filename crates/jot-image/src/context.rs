@@ -87,6 +87,15 @@ pub fn build_context(request: &BuildRequest, labels: &HashMap<String, String>) -
         .map_err(|e| Error::io("creating the build context", e))
 }
 
+/// A build context holding only a Dockerfile.
+pub(crate) fn dockerfile_context(dockerfile: &str) -> Result<Vec<u8>> {
+    let mut archive = tar::Builder::new(Vec::new());
+    append_file(&mut archive, "Dockerfile", dockerfile.as_bytes(), 0o644, 0)?;
+    archive
+        .into_inner()
+        .map_err(|e| Error::io("creating the build context", e))
+}
+
 /// The code layer of a script responder: `/var/task/<file>`.
 pub(crate) fn code_layer(request: &BuildRequest) -> Result<Vec<u8>> {
     let responder = &request.responder;

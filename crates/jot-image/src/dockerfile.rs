@@ -49,10 +49,12 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
         ResponderKind::Package => {
             let module = responder.info.module.clone().unwrap_or_default();
             let mut deps = String::from("ENV JULIA_PROJECT=/var/task\nCOPY deps/ /var/task/\n");
+            deps.push_str(&crate::deps::arg_lines(&request.build_args));
             if !responder.registry_dependencies.is_empty() {
-                deps.push_str(
-                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e 'using Pkg; Pkg.instantiate()'\n",
-                );
+                let registries = crate::deps::install_script(&request.registry_urls, &[], "");
+                deps.push_str(&format!(
+                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e '{registries}Pkg.instantiate()'\n",
+                ));
             }
             let env: Vec<String> = responder_env(request)
                 .into_iter()

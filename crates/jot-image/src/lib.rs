@@ -9,6 +9,7 @@ pub mod base;
 mod build;
 mod builder;
 pub mod context;
+pub mod deps;
 pub mod dockerfile;
 pub mod layer;
 pub mod responder;
@@ -17,6 +18,7 @@ pub mod template;
 
 pub use base::{BASE_IMAGE_MAX_AGE, DEFAULT_JULIA_VERSION, choose_base_image, prepare_base_image};
 pub use build::{BuildRequest, build};
+pub use deps::Dependency;
 pub use responder::Responder;
 pub use tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};
 

@@ -19,6 +19,10 @@ fn request(dir: &std::path::Path) -> BuildRequest {
         base_image: "jot/julia:test".into(),
         pull: false,
         force: false,
+        architecture: None,
+        deps: Vec::new(),
+        registry_urls: Vec::new(),
+        build_args: Vec::new(),
     }
 }
 

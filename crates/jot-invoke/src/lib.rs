@@ -2,6 +2,8 @@
 //! invoke (from flags or descriptors), the checked plan of payloads, and a
 //! local invoke session whose sandbox is removed on every path.
 
+pub mod settings;
+
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -34,13 +36,17 @@ impl Target {
         })
     }
 
-    /// The targets of the descriptors piped in.
-    pub fn piped(local: bool) -> Result<Vec<Target>> {
+    /// The targets of the descriptors piped in, and the descriptors.
+    pub fn piped(local: bool) -> Result<(Vec<Target>, Vec<Descriptor>)> {
         let descriptors = jot_core::descriptor::read_piped(
             "jot-invoke",
             "jot-build f.jl | jot-invoke --local (or pass --image or --function-name)",
         )?;
-        descriptors.iter().map(|d| Target::of(d, local)).collect()
+        let targets = descriptors
+            .iter()
+            .map(|d| Target::of(d, local))
+            .collect::<Result<_>>()?;
+        Ok((targets, descriptors))
     }
 
     /// What a descriptor describes: its local image when it has only that (or

@@ -8,9 +8,10 @@ use std::time::Duration;
 use clap::Parser;
 use jot_core::check;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::session::InvokePlan;
+use jot_core::descriptor::Descriptor;
 use jot_core::{Error, Result, limits};
 use jot_emulator::InstanceConfig;
+use jot_invoke::settings::Given;
 use jot_invoke::{Reporting, Target, invoke_local};
 
 /// Invoke jot functions, locally (exactly as Lambda runs them) or on AWS Lambda.
@@ -30,7 +31,7 @@ struct Args {
     /// Lambda function to invoke instead of descriptors on stdin
     #[arg(long, value_name = "NAME")]
     function_name: Option<String>,
-    /// Event to send (JSON); repeat the flag to send several in turn [default: {}]
+    /// Event to send (JSON); repeat the flag to send several in turn [default: jot.toml's test_payload, else {}]
     #[arg(long = "payload", value_name = "JSON", allow_hyphen_values = true)]
     payloads: Vec<String>,
     /// Read the event (JSON) from a file
@@ -39,9 +40,9 @@ struct Args {
     /// Response every invocation must give (JSON); exit 4 otherwise
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     expect: Option<String>,
-    /// Seconds an invocation may run before it is stopped (local) or abandoned
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    timeout: u32,
+    /// Seconds an invocation may run before it is stopped (local) or abandoned [default: jot.toml's timeout, else 30]
+    #[arg(long, value_name = "SECONDS", env = jot_config::env::TIMEOUT)]
+    timeout: Option<u32>,
     /// Send each payload N times (to the same warm sandbox)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
@@ -54,12 +55,14 @@ struct Args {
     /// Version number or alias of the Lambda function to invoke [default: $LATEST]
     #[arg(long, value_name = "VERSION|ALIAS")]
     qualifier: Option<String>,
-    /// Memory of the local sandbox in MB
-    #[arg(long, value_name = "MB", default_value_t = 1024)]
-    memory: u32,
+    /// Memory of the local sandbox in MB [default: jot.toml's memory, else 1024]
+    #[arg(long, value_name = "MB", env = jot_config::env::MEMORY)]
+    memory: Option<u32>,
     /// Environment variable for the local sandbox (NAME=VALUE, repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
+    #[command(flatten)]
+    config: jot_config::ConfigArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -71,18 +74,31 @@ fn main() -> ExitCode {
 }
 
 async fn invoke(args: Args) -> Result<()> {
-    let plan = plan(&args)?;
-    limits::check_timeout(args.timeout)?;
-    limits::check_memory(args.memory)?;
+    args.timeout.map(limits::check_timeout).transpose()?;
+    args.memory.map(limits::check_memory).transpose()?;
     let environment = limits::parse_environment(&args.environment)?;
-    let targets = targets(&args)?;
+    let (targets, descriptors) = targets(&args)?;
+    let config = jot_config::for_descriptors(&descriptors, &args.config)?;
+    let given = Given {
+        payloads: &args.payloads,
+        payload_file: args.payload_file.as_deref(),
+        expect: args.expect.as_deref(),
+        timeout: args.timeout,
+        memory: args.memory,
+        repeat: args.repeat,
+    };
+    let settings = jot_invoke::settings::resolve(&given, config.as_ref())?;
+    if args.config.show_config {
+        return cli::print_line(&settings.show(config.as_ref()).to_string());
+    }
+    let plan = settings.plan;
     let mut verdict = Ok(());
     for target in targets {
         let result = match target {
             Target::Local { name, image } => {
                 let mut config = InstanceConfig::new(image, name);
-                config.timeout = Duration::from_secs(args.timeout.into());
-                config.memory_mb = args.memory;
+                config.timeout = Duration::from_secs(settings.timeout.into());
+                config.memory_mb = settings.memory;
                 config.environment = environment.clone();
                 let reporting = Reporting {
                     logs: args.logs,
@@ -94,7 +110,7 @@ async fn invoke(args: Args) -> Result<()> {
                 let options = jot_aws::invoke::RemoteOptions {
                     // --qualifier wins over the alias or version the descriptor names.
                     qualifier: args.qualifier.clone().or(qualifier),
-                    timeout: Duration::from_secs(args.timeout.into()),
+                    timeout: Duration::from_secs(settings.timeout.into()),
                     logs: args.logs,
                     json: args.json,
                 };
@@ -113,28 +129,17 @@ async fn invoke(args: Args) -> Result<()> {
     verdict
 }
 
-/// The functions to invoke, from flags or descriptors on stdin.
-fn targets(args: &Args) -> Result<Vec<Target>> {
+/// The functions to invoke, from flags or descriptors on stdin (and those descriptors).
+fn targets(args: &Args) -> Result<(Vec<Target>, Vec<Descriptor>)> {
     if let Some(image) = &args.image {
-        return Ok(vec![Target::image(image)?]);
+        return Ok((vec![Target::image(image)?], Vec::new()));
     }
     if let Some(name) = &args.function_name {
-        return Ok(vec![Target::Remote {
+        let target = Target::Remote {
             name: name.clone(),
             qualifier: None,
-        }]);
+        };
+        return Ok((vec![target], Vec::new()));
     }
     Target::piped(args.local)
-}
-
-fn plan(args: &Args) -> Result<InvokePlan> {
-    let texts =
-        match &args.payload_file {
-            Some(path) => vec![std::fs::read_to_string(path).map_err(|e| {
-                Error::InvalidInput(format!("--payload-file {}: {e}", path.display()))
-            })?],
-            None if args.payloads.is_empty() => vec!["{}".to_string()],
-            None => args.payloads.clone(),
-        };
-    jot_invoke::plan(texts, args.expect.as_deref(), args.repeat)
 }

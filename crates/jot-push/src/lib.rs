@@ -136,3 +136,13 @@ impl Pusher {
         Ok(remote(digest))
     }
 }
+
+/// The push settings in effect, for `--show-config`.
+pub fn show(options: &PushOptions, config: Option<&jot_config::Config>) -> serde_json::Value {
+    serde_json::json!({
+        "config": config.map(|c| c.path().display().to_string()),
+        "registry": options.registry,
+        "scan_on_push": options.repository.scan_on_push,
+        "immutable_tags": options.repository.immutable_tags,
+    })
+}

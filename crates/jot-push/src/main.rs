@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jot_aws::ecr::RepositorySettings;
+use jot_config::pick_plain;
 use jot_core::cli::{self, OutputArgs};
 use jot_core::{Result, descriptor};
 use jot_push::{PushOptions, Pusher};
@@ -19,7 +20,7 @@ use jot_push::{PushOptions, Pusher};
 #[command(name = "jot-push", version, after_help = cli::after_help("jot-build f.jl | jot-push --registry 127.0.0.1:4566 | jot-deploy", &[0, 1, 2, 5, 6, 8]))]
 struct Args {
     /// Push to this registry host instead of the one ECR reports (emulators, proxies)
-    #[arg(long, value_name = "HOST", env = "JOT_REGISTRY")]
+    #[arg(long, value_name = "HOST", env = jot_config::env::REGISTRY)]
     registry: Option<String>,
     /// Scan images for vulnerabilities on push (sets the repository's scan-on-push)
     #[arg(long)]
@@ -31,6 +32,8 @@ struct Args {
     #[arg(long)]
     force: bool,
     #[command(flatten)]
+    config: jot_config::ConfigArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -41,18 +44,29 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
+    let descriptors = descriptor::read_piped("jot-push", "jot-build f.jl | jot-push")?;
+    let config = jot_config::for_descriptors(&descriptors, &args.config)?;
+    let cfg = config.as_ref();
+    let flag = |on: bool| on.then_some(true);
     let options = PushOptions {
-        registry: args.registry.filter(|r| !r.is_empty()),
+        registry: pick_plain(args.registry, cfg, "registry", |s| &s.registry)
+            .filter(|r| !r.is_empty()),
         repository: RepositorySettings {
-            scan_on_push: args.scan_on_push,
-            immutable_tags: args.immutable_tags,
+            scan_on_push: pick_plain(flag(args.scan_on_push), cfg, "scan_on_push", |s| {
+                &s.scan_on_push
+            })
+            .unwrap_or(false),
+            immutable_tags: pick_plain(flag(args.immutable_tags), cfg, "immutable_tags", |s| {
+                &s.immutable_tags
+            })
+            .unwrap_or(false),
             force: args.force,
         },
     };
-    let planned = jot_push::plan(
-        descriptor::read_piped("jot-push", "jot-build f.jl | jot-push")?,
-        &options,
-    )?;
+    if args.config.show_config {
+        return cli::print_line(&jot_push::show(&options, cfg).to_string());
+    }
+    let planned = jot_push::plan(descriptors, &options)?;
     let pusher = Pusher::connect(options).await?;
     for item in planned {
         let pushed = pusher.push(item).await?;

@@ -11,6 +11,7 @@ use aws_sdk_lambda::types::{
 use jot_core::descriptor::{Descriptor, FunctionInfo, Kind, RemoteImage};
 use jot_core::output;
 
+use super::architecture;
 use super::roles::role_not_ready;
 use super::settings::{DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_DESCRIPTION_LEN};
 use super::{Deployer, MAX_WAIT};
@@ -146,10 +147,14 @@ impl Deployer {
                 Some(arn) => (arn, true),
                 None => return Ok(Attempt::Overtaken("it was created meanwhile".into())),
             },
-            Some(existing) => match self.update(name, image_uri, &existing, wanted_tags).await? {
-                Some(updated) => updated,
-                None => return Ok(Attempt::Overtaken("it was updated meanwhile".into())),
-            },
+            Some(existing) => {
+                architecture::check_existing(&self.settings, descriptor, &existing)?;
+                let updated = self.update(name, image_uri, &existing, wanted_tags).await?;
+                match updated {
+                    Some(updated) => updated,
+                    None => return Ok(Attempt::Overtaken("it was updated meanwhile".into())),
+                }
+            }
         };
         let latest = self.get_function(name, None).await?.ok_or_else(|| {
             AwsError::Other(format!("function {name} vanished during the deploy"))
@@ -265,7 +270,12 @@ impl Deployer {
                 .role(&role)
                 .memory_size(s.memory.unwrap_or(DEFAULT_MEMORY_MB as i32))
                 .timeout(s.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS as i32))
-                .architectures(s.architecture.clone().unwrap_or(Architecture::X8664))
+                .architectures(
+                    s.architecture
+                        .clone()
+                        .or_else(|| architecture::of_image(descriptor))
+                        .unwrap_or(Architecture::X8664),
+                )
                 .description(&description)
                 .set_tags(Some(wanted_tags.clone().into_iter().collect()))
                 .publish(false);

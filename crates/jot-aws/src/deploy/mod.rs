@@ -12,6 +12,7 @@
 //! back; when another deploy got in between, this one applies its settings
 //! again and publishes a version of its own (see [`lifecycle`]).
 
+pub mod architecture;
 mod lifecycle;
 mod roles;
 mod settings;

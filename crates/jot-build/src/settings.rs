@@ -1,0 +1,221 @@
+//! jot-build's settings for one PATH: its flags (and their `JOT_*`
+//! variables, which clap reads), else the `jot.toml` beside it, else the
+//! defaults, each checked by the same function whichever level it came from.
+
+use std::path::{Path, PathBuf};
+
+use jot_config::{Config, ConfigArgs, env, pick, pick_list, pick_plain};
+use jot_core::limits::Architecture;
+use jot_core::{Error, Result, check, names};
+use jot_image::deps::{check_registry_url, parse_build_arg};
+use jot_image::{BuildRequest, Dependency, Responder, choose_base_image};
+use serde_json::{Value, json};
+
+/// jot-build's flags that `jot.toml` can also set.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct BuildFlags {
+    /// Function to call [default: the script's stem or the package's name]
+    #[arg(long, value_name = "NAME", env = env::FUNCTION)]
+    pub function: Option<String>,
+    /// Julia type the event is converted to, e.g. 'Vector{Int}' [default: Any]
+    #[arg(long, value_name = "TYPE", env = env::ARG_TYPE)]
+    pub arg_type: Option<String>,
+    /// Image repository and Lambda function name [default: from the function]
+    #[arg(long, value_name = "NAME", env = env::NAME)]
+    pub name: Option<String>,
+    /// Image tag [default: a hash of the responder, runtime and base image]
+    #[arg(long, value_name = "TAG", env = env::TAG)]
+    pub tag: Option<String>,
+    /// Base image with Julia [default: julia:<julia-version>]
+    #[arg(long, value_name = "IMAGE", env = env::BASE_IMAGE)]
+    pub base_image: Option<String>,
+    /// Julia release of the official base image [default: 1.12]
+    #[arg(long, value_name = "VERSION", env = env::JULIA_VERSION)]
+    pub julia_version: Option<String>,
+    /// Instruction set; the base image must have it [default: the base image's]
+    #[arg(long, value_enum, value_name = "ARCH", env = env::ARCHITECTURE)]
+    pub architecture: Option<Architecture>,
+    /// Package a script uses, Name or Name@version (repeatable), installed in a cached layer
+    #[arg(long = "dep", value_name = "NAME[@VERSION]", env = env::DEPS, value_delimiter = ',')]
+    pub deps: Vec<String>,
+    /// Julia registry to add before installing dependencies (repeatable), e.g. a private one
+    #[arg(long = "registry-url", value_name = "URL", env = env::REGISTRY_URLS, value_delimiter = ',')]
+    pub registry_urls: Vec<String>,
+    /// Variable for the dependency install steps (NAME=VALUE, repeatable); kept in the image history
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+    /// Run the built image once with this event (JSON) and fail the build on an error
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true, env = env::TEST_PAYLOAD)]
+    pub test_payload: Option<String>,
+    /// The response --test-payload must give (JSON)
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true, env = env::EXPECT)]
+    pub expect: Option<String>,
+    /// Seconds the test invocation may take, init included [default: 120]
+    #[arg(long, value_name = "SECONDS")]
+    pub test_timeout: Option<u64>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Everything one PATH's build needs.
+#[derive(Debug)]
+pub struct Planned {
+    pub request: BuildRequest,
+    pub test_payload: Option<Value>,
+    pub expect: Option<Value>,
+    pub test_timeout: u64,
+    pub config: Option<PathBuf>,
+}
+
+/// The settings for `path`, checked before anything is built.
+pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<Planned> {
+    let dir = jot_config::responder_dir(
+        &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    );
+    let config = Config::for_responder(&dir, &flags.config)?;
+    let cfg = config.as_ref();
+    let identifier = |what: &'static str| {
+        move |f: &String| names::validate_julia_identifier(what, f).map(|()| f.clone())
+    };
+    let function = pick(
+        flags.function.clone(),
+        cfg,
+        "function",
+        |s| &s.function,
+        identifier("--function"),
+    )?;
+    let arg_type = pick_plain(flags.arg_type.clone(), cfg, "arg_type", |s| &s.arg_type);
+    let responder = Responder::load(path, function.as_deref(), arg_type.as_deref())?;
+    let name = pick_plain(flags.name.clone(), cfg, "name", |s| &s.name);
+    let (name, note) = names::resolve_jot_name(name.as_deref(), &responder.info.function)?;
+    note.into_iter().for_each(jot_core::output::note);
+    let tag = pick(
+        flags.tag.clone(),
+        cfg,
+        "tag",
+        |s| &s.tag,
+        |t| names::validate_tag(t).map(|()| t.clone()),
+    )?;
+    let base_image = pick_plain(flags.base_image.clone(), cfg, "base_image", |s| {
+        &s.base_image
+    });
+    let julia_version = pick_plain(flags.julia_version.clone(), cfg, "julia_version", |s| {
+        &s.julia_version
+    });
+    let base_image = choose_base_image(base_image.as_deref(), julia_version.as_deref());
+    let architecture = match flags.architecture {
+        Some(a) => Some(a),
+        None => cfg
+            .and_then(|c| c.get("architecture", |s| &s.architecture))
+            .map(|l| l.check(|a| Architecture::parse(a)))
+            .transpose()?,
+    };
+    let deps = checked_list(&flags.deps, cfg, "deps", |s| &s.deps, Dependency::parse)?;
+    if !deps.is_empty() && responder.info.kind == jot_core::descriptor::ResponderKind::Package {
+        return Err(Error::Usage(
+            "--dep is for scripts; a package lists its dependencies in its Project.toml".into(),
+        ));
+    }
+    let registry_urls = checked_list(
+        &flags.registry_urls,
+        cfg,
+        "registry_urls",
+        |s| &s.registry_urls,
+        check_registry_url,
+    )?;
+    let build_args = if flags.build_args.is_empty() {
+        match cfg.and_then(|c| c.get("build_args", |s| &s.build_args)) {
+            Some(l) => l.check(|map| {
+                jot_config::pairs(map)
+                    .iter()
+                    .map(|p| parse_build_arg(p))
+                    .collect::<Result<Vec<_>>>()
+            })?,
+            None => Vec::new(),
+        }
+    } else {
+        flags
+            .build_args
+            .iter()
+            .map(|p| parse_build_arg(p))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let json_flag = |what: &'static str| move |text: &String| check::parse_json_flag(what, text);
+    let test_payload = pick(
+        flags.test_payload.clone(),
+        cfg,
+        "test_payload",
+        |s| &s.test_payload,
+        json_flag("--test-payload"),
+    )?;
+    let expect = pick(
+        flags.expect.clone(),
+        cfg,
+        "expect",
+        |s| &s.expect,
+        json_flag("--expect"),
+    )?;
+    if expect.is_some() && test_payload.is_none() {
+        return Err(Error::Usage("--expect needs --test-payload".into()));
+    }
+    let test_timeout =
+        pick_plain(flags.test_timeout, cfg, "test_timeout", |s| &s.test_timeout).unwrap_or(120);
+    Ok(Planned {
+        request: BuildRequest {
+            responder,
+            name,
+            tag,
+            base_image,
+            pull,
+            force,
+            architecture,
+            deps,
+            registry_urls,
+            build_args,
+        },
+        test_payload,
+        expect,
+        test_timeout,
+        config: config.map(|c| c.path().to_path_buf()),
+    })
+}
+
+/// A list flag (or its variable), else the file's list, each item checked.
+fn checked_list<T>(
+    flags: &[String],
+    config: Option<&Config>,
+    key: &'static str,
+    field: impl Fn(&jot_config::Section) -> &jot_config::Item<Vec<String>>,
+    check: impl Fn(&str) -> Result<T>,
+) -> Result<Vec<T>> {
+    if flags.is_empty()
+        && let Some(located) = config.and_then(|c| c.get(key, &field))
+    {
+        return located.check(|items| items.iter().map(|i| check(i)).collect());
+    }
+    pick_list(flags, config, key, field)
+        .iter()
+        .map(|i| check(i))
+        .collect()
+}
+
+/// The settings in effect, for `--show-config`.
+pub fn show(planned: &Planned) -> Value {
+    let r = &planned.request;
+    json!({
+        "path": r.responder.info.source,
+        "config": planned.config,
+        "function": r.responder.info.function,
+        "arg_type": r.responder.info.arg_type,
+        "name": r.name,
+        "tag": r.tag,
+        "base_image": r.base_image,
+        "architecture": r.architecture.map(|a| a.lambda_name()),
+        "deps": r.deps.iter().map(Dependency::display).collect::<Vec<_>>(),
+        "registry_urls": r.registry_urls,
+        "build_args": r.build_args.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        "test_payload": planned.test_payload,
+        "expect": planned.expect,
+        "test_timeout": planned.test_timeout,
+    })
+}
