@@ -3,6 +3,7 @@
 //! Docker engine, real Julia images and, for the AWS tests, MiniStack.
 
 pub mod aws;
+pub mod serve;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
