@@ -118,20 +118,24 @@ impl Pool {
             pool: self,
             instance: None,
         };
-        loop {
-            let taken = self.lock_idle().pop();
-            match taken {
-                Some(idle) if idle.instance.is_healthy() => {
-                    lease.instance = Some(idle.instance);
-                    return Ok(lease);
-                }
-                Some(failed) => failed.instance.stop().await,
-                None => {
-                    lease.instance = Some(self.start(self.config.clone()).await?);
-                    return Ok(lease);
-                }
-            }
+        // Sandboxes that died while idle (killed, crashed) are removed now.
+        let dead: Vec<Idle> = {
+            let mut idle = self.lock_idle();
+            let (alive, dead) = std::mem::take(&mut *idle)
+                .into_iter()
+                .partition(|i| i.instance.is_healthy());
+            *idle = alive;
+            dead
+        };
+        for idle in dead {
+            idle.instance.stop().await;
         }
+        let taken = self.lock_idle().pop();
+        lease.instance = Some(match taken {
+            Some(idle) => idle.instance,
+            None => self.start(self.config.clone()).await?,
+        });
+        Ok(lease)
     }
 
     /// Runs one invocation on a warm sandbox if one is idle, else on a new one.
