@@ -113,6 +113,9 @@ impl Pool {
     }
 
     async fn lease(&self) -> Result<Lease<'_>, EmulatorError> {
+        // A new request for a drained version (a qualifier or an alias still
+        // names it) keeps it warm again; the idle timeout reclaims it later.
+        self.draining.store(false, Ordering::Relaxed);
         self.busy.fetch_add(1, Ordering::Relaxed);
         let mut lease = Lease {
             pool: self,
