@@ -30,7 +30,10 @@ fn a_process_that_finds_a_sandbox_port_can_neither_take_nor_answer_its_events() 
         .into_iter()
         .filter(|p| *p != main_port)
         .collect();
-    assert!(!sandbox_ports.is_empty(), "the sandbox's Runtime API port was found");
+    assert!(
+        !sandbox_ports.is_empty(),
+        "the sandbox's Runtime API port was found"
+    );
     let secret = "\"the caller's secret payload\"";
     let victim = {
         let addr = serve.addr.clone();
@@ -51,7 +54,10 @@ fn a_process_that_finds_a_sandbox_port_can_neither_take_nor_answer_its_events() 
                 Duration::from_secs(3),
             )
             .unwrap_or_default();
-            assert!(got.starts_with("HTTP/1.1 404"), "GET {path} on {addr}: {got:?}");
+            assert!(
+                got.starts_with("HTTP/1.1 404"),
+                "GET {path} on {addr}: {got:?}"
+            );
             assert!(!got.contains("secret payload"), "{got}");
         }
         let forged = "\"forged\"";
@@ -64,11 +70,18 @@ fn a_process_that_finds_a_sandbox_port_can_neither_take_nor_answer_its_events() 
             Duration::from_secs(3),
         )
         .unwrap_or_default();
-        assert!(got.starts_with("HTTP/1.1 404"), "forged answer on {addr}: {got:?}");
+        assert!(
+            got.starts_with("HTTP/1.1 404"),
+            "forged answer on {addr}: {got:?}"
+        );
     }
     let answer = victim.join().unwrap();
     assert_eq!(answer.0, 200);
-    assert_eq!(String::from_utf8_lossy(&answer.2), secret, "the real answer, not a forged one");
+    assert_eq!(
+        String::from_utf8_lossy(&answer.2),
+        secret,
+        "the real answer, not a forged one"
+    );
 }
 
 #[test]
@@ -92,7 +105,12 @@ fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis((i % 20) * 25));
                 let mut client = jot_tests::serve::Client::connect(&addr);
-                client.send("POST", &format!("/2015-03-31/functions/{name}/invocations"), &[], b"1");
+                client.send(
+                    "POST",
+                    &format!("/2015-03-31/functions/{name}/invocations"),
+                    &[],
+                    b"1",
+                );
                 std::thread::sleep(Duration::from_millis(30));
                 drop(client);
             })
@@ -110,18 +128,29 @@ fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
     );
     watching.store(false, Ordering::Relaxed);
     watcher.join().unwrap();
-    assert!(most.load(Ordering::Relaxed) <= 2, "at most 2 sandboxes, saw {}", most.load(Ordering::Relaxed));
+    assert!(
+        most.load(Ordering::Relaxed) <= 2,
+        "at most 2 sandboxes, saw {}",
+        most.load(Ordering::Relaxed)
+    );
     assert!(serve.containers().len() <= 2);
     let answer = serve.client().invoke(&name, "7");
     assert_eq!((answer.0, answer.2.as_slice()), (200, b"7".as_slice()));
     assert_eq!(serve.stop("TERM"), 143);
-    assert!(serve.containers().is_empty(), "no sandbox left: {:?}", serve.containers());
+    assert!(
+        serve.containers().is_empty(),
+        "no sandbox left: {:?}",
+        serve.containers()
+    );
 }
 
 #[test]
 fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request() {
     let (_s, name, descriptor) = function("echo.jl", "echo(x) = (sleep(0.01); x)\n", "Any");
-    let mut serve = Serve::start(&descriptor, &["--max-concurrency", "4", "--min-instances", "4"]);
+    let mut serve = Serve::start(
+        &descriptor,
+        &["--max-concurrency", "4", "--min-instances", "4"],
+    );
     const CLIENTS: usize = 64;
     const TOTAL: usize = 2000;
     let threads: Vec<_> = (0..CLIENTS)
@@ -144,7 +173,10 @@ fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request
         .collect();
     std::thread::sleep(Duration::from_millis(500));
     let victim = serve.containers().first().cloned().expect("a sandbox runs");
-    let killed = std::process::Command::new("docker").args(["kill", &victim]).output().unwrap();
+    let killed = std::process::Command::new("docker")
+        .args(["kill", &victim])
+        .output()
+        .unwrap();
     assert!(killed.status.success());
     let (mut ok, mut throttled, mut failed) = (0, 0, 0);
     let mut seen = HashSet::new();
@@ -160,16 +192,28 @@ fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request
                 }
                 200 => failed += 1,
                 429 => {
-                    assert_eq!(header(&answer, "x-amzn-errortype"), Some("TooManyRequestsException"));
+                    assert_eq!(
+                        header(&answer, "x-amzn-errortype"),
+                        Some("TooManyRequestsException")
+                    );
                     throttled += 1;
                 }
-                other => panic!("request {i}: status {other}: {}", String::from_utf8_lossy(&answer.2)),
+                other => panic!(
+                    "request {i}: status {other}: {}",
+                    String::from_utf8_lossy(&answer.2)
+                ),
             }
         }
     }
     assert_eq!(ok + throttled + failed, TOTAL, "every request answered");
-    assert!(failed <= 1, "only the killed sandbox's request failed: {failed}");
-    assert!(ok >= 40 && throttled >= 100, "{ok} answered, {throttled} throttled");
+    assert!(
+        failed <= 1,
+        "only the killed sandbox's request failed: {failed}"
+    );
+    assert!(
+        ok >= 40 && throttled >= 100,
+        "{ok} answered, {throttled} throttled"
+    );
     assert!(
         eventually(Duration::from_secs(30), || {
             serve.client().invoke(&name, "{\"id\":0}");
@@ -186,20 +230,32 @@ fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request
 #[test]
 fn sigterm_mid_load_answers_every_request_in_flight_and_removes_every_sandbox() {
     let (_s, name, descriptor) = function("slow.jl", "slow(x) = (sleep(1.0); x)\n", "Any");
-    let mut serve = Serve::start(&descriptor, &["--max-concurrency", "6", "--min-instances", "6"]);
+    let mut serve = Serve::start(
+        &descriptor,
+        &["--max-concurrency", "6", "--min-instances", "6"],
+    );
     let clients: Vec<_> = (0..6)
         .map(|i| {
             let (addr, name) = (serve.addr.clone(), name.clone());
-            std::thread::spawn(move || jot_tests::serve::Client::connect(&addr).invoke(&name, &i.to_string()))
+            std::thread::spawn(move || {
+                jot_tests::serve::Client::connect(&addr).invoke(&name, &i.to_string())
+            })
         })
         .collect();
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(serve.stop("TERM"), 143);
     for (i, client) in clients.into_iter().enumerate() {
         let answer = client.join().unwrap();
-        assert_eq!((answer.0, String::from_utf8_lossy(&answer.2).to_string()), (200, i.to_string()));
+        assert_eq!(
+            (answer.0, String::from_utf8_lossy(&answer.2).to_string()),
+            (200, i.to_string())
+        );
     }
-    assert!(serve.containers().is_empty(), "left: {:?}", serve.containers());
+    assert!(
+        serve.containers().is_empty(),
+        "left: {:?}",
+        serve.containers()
+    );
 }
 
 #[test]
@@ -209,9 +265,20 @@ fn sandboxes_of_a_killed_server_are_removed_by_the_next_one_and_a_live_ones_are_
     let live = Serve::start(&descriptor, &["--min-instances", "1"]);
     assert_eq!(killed.containers().len(), 2);
     assert_eq!(killed.stop("KILL"), -1);
-    assert_eq!(containers_of(killed.pid()).len(), 2, "SIGKILL leaves its sandboxes");
+    assert_eq!(
+        containers_of(killed.pid()).len(),
+        2,
+        "SIGKILL leaves its sandboxes"
+    );
     let mut next = Serve::start(&descriptor, &[]);
-    assert!(containers_of(killed.pid()).is_empty(), "the next jot-serve removed the strays");
-    assert_eq!(live.containers().len(), 1, "a live server's sandbox is left alone");
+    assert!(
+        containers_of(killed.pid()).is_empty(),
+        "the next jot-serve removed the strays"
+    );
+    assert_eq!(
+        live.containers().len(),
+        1,
+        "a live server's sandbox is left alone"
+    );
     assert_eq!(next.stop("INT"), 130);
 }

@@ -15,9 +15,11 @@ const V1: &str = "function sdkfun(x)\n    get(x, \"fail\", false) && error(\"boo
 const V2: &str = "function sdkfun(x)\n    Dict(\"version\" => 2, \"v\" => get(x, \"v\", 0))\nend\n";
 
 fn sdk_python() -> PathBuf {
-    let venv = std::env::var("JOT_SDK_VENV").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/jot/sdk-venv")
-    });
+    let venv = std::env::var("JOT_SDK_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/jot/sdk-venv")
+        });
     let python = venv.join("bin/python");
     assert!(
         python.exists(),
@@ -45,7 +47,10 @@ fn boto3_and_the_aws_cli_use_jot_serve_as_lambda() {
         ],
     );
     let output = Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/serve_clients.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/sdk/serve_clients.py"
+        ))
         .args([&serve.endpoint, &name])
         .arg(&source.path)
         .arg(&dead_letter)

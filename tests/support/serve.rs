@@ -54,7 +54,11 @@ impl Serve {
     /// Sends `signal` (e.g. "TERM") and returns the exit code.
     pub fn stop(&mut self, signal: &str) -> i32 {
         signal_process(self.pid(), signal);
-        self.child.wait().expect("wait jot-serve").code().unwrap_or(-1)
+        self.child
+            .wait()
+            .expect("wait jot-serve")
+            .code()
+            .unwrap_or(-1)
     }
 
     /// Containers (running or not) labelled as this server's.
@@ -187,7 +191,13 @@ impl Client {
         Ok((status, headers, body))
     }
 
-    pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
         self.send(method, path, headers, body);
         self.receive().expect("an answer from jot-serve")
     }
@@ -203,7 +213,11 @@ impl Client {
 }
 
 pub fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
-    answer.1.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    answer
+        .1
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Loopback TCP ports process `pid` listens on (from /proc: its socket inodes).
