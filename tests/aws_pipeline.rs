@@ -4,11 +4,10 @@
 //! jot-serve (the answer comes from the Julia code) → re-deploy a code change
 //! (new version, alias moved) → function error (exit 3) and --expect (exit 4).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use jot_tests::aws::{self, aws_env};
+use jot_tests::serve::Serve;
 use jot_tests::*;
 use serde_json::Value;
 
@@ -16,60 +15,21 @@ const V1: &str = "function increment_vector(v::Vector{Int})\n    isempty(v) && s
 const V2: &str =
     "function increment_vector(v::Vector{Int})\n    isempty(v) && sleep(30)\n    v .+ 2\nend\n";
 
-/// A jot-serve running `descriptor` on a free port; killed when dropped.
-struct Serve {
-    child: Child,
-    endpoint: String,
+/// A jot-serve running `descriptor` on a free port (stopped when dropped);
+/// MiniStack's proxy sees function errors only by a non-2xx status.
+fn serve(descriptor: &str) -> Serve {
+    Serve::start(
+        descriptor,
+        &["--timeout", "10", "--function-error-status", "500"],
+    )
 }
 
-impl Serve {
-    fn start(descriptor: &str) -> Serve {
-        let mut child = jot("jot-serve")
-            // MiniStack's proxy sees function errors only by a non-2xx status.
-            .args([
-                "--port",
-                "0",
-                "--timeout",
-                "10",
-                "--function-error-status",
-                "500",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start jot-serve");
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(descriptor.as_bytes()).unwrap();
-        drop(stdin);
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("jot-serve endpoint");
-        assert!(line.starts_with("http://"), "jot-serve printed {line:?}");
-        Serve {
-            child,
-            endpoint: line.trim().to_string(),
-        }
-    }
-
-    fn proxy_env(&self, name: &str) -> String {
-        format!(
-            "MINISTACK_LAMBDA_PROXY_URL={}/2015-03-31/functions/{name}/invocations",
-            self.endpoint
-        )
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        // SIGTERM lets jot-serve remove its sandboxes.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
+/// The function environment that makes MiniStack forward invocations to `serve`.
+fn proxy_env(serve: &Serve, name: &str) -> String {
+    format!(
+        "MINISTACK_LAMBDA_PROXY_URL={}/2015-03-31/functions/{name}/invocations",
+        serve.endpoint
+    )
 }
 
 fn push(descriptor: &str) -> (String, String) {
@@ -166,8 +126,8 @@ fn build_push_deploy_invoke_redeploy() {
     );
 
     // Deploy, with invocations forwarded to jot-serve running the same image.
-    let serve_v1 = Serve::start(&local_v1);
-    let proxy_v1 = serve_v1.proxy_env(&name);
+    let serve_v1 = serve(&local_v1);
+    let proxy_v1 = proxy_env(&serve_v1, &name);
     let function = deploy(
         &remote_v1,
         &["--alias", "live", "--timeout", "60", "--env", &proxy_v1],
@@ -220,8 +180,8 @@ fn build_push_deploy_invoke_redeploy() {
         .unwrap()
         .to_string();
     assert_ne!(digest_v2, digest);
-    let serve_v2 = Serve::start(&local_v2);
-    let proxy_v2 = serve_v2.proxy_env(&name);
+    let serve_v2 = serve(&local_v2);
+    let proxy_v2 = proxy_env(&serve_v2, &name);
     let function_v2 = deploy(&remote_v2, &["--alias", "live", "--env", &proxy_v2]);
     assert_eq!(function_v2["function"]["version"], "2");
     let (status, alias) = aws::lambda(
