@@ -5,7 +5,7 @@ BIN := target/debug
 TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy
 SHELLS := bash zsh fish
 
-.PHONY: all build demo test unit setup docker julia-image ministack runtime-layer runtime-test bench completions lint clean-containers
+.PHONY: all build demo test unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers
 
 all: build
 
@@ -17,7 +17,7 @@ demo: build
 	bash scripts/demo.sh
 
 ## Bring up what the tests need: Docker engine, offline Julia image, MiniStack.
-setup: docker julia-image ministack
+setup: docker julia-image ministack sdk-clients
 
 docker:
 	bash scripts/ensure-docker.sh
@@ -27,6 +27,10 @@ julia-image: docker
 
 ministack:
 	bash scripts/ensure-ministack.sh
+
+## boto3 and the AWS CLI (PyPI), which the jot-serve tests drive.
+sdk-clients:
+	bash scripts/ensure-sdk-clients.sh
 
 ## The whole test suite, end to end against the real engine, Julia and MiniStack.
 test: setup build runtime-test runtime-layer

@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use jot_tests::aws::{self, aws_env};
+use jot_tests::serve::Serve;
 use jot_tests::*;
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ const V1: &str = "function increment_vector(v::Vector{Int})\n    isempty(v) && s
 const V2: &str =
     "function increment_vector(v::Vector{Int})\n    isempty(v) && sleep(30)\n    v .+ 2\nend\n";
 
-/// A jot-serve of `descriptor` whose function errors are HTTP 500:
+/// A jot-serve running `descriptor` on a free port (stopped when dropped);
 /// MiniStack's proxy sees function errors only by a non-2xx status.
 fn serve(descriptor: &str) -> Serve {
     Serve::start(
@@ -23,6 +24,7 @@ fn serve(descriptor: &str) -> Serve {
     )
 }
 
+/// The function environment that makes MiniStack forward invocations to `serve`.
 fn proxy_env(serve: &Serve, name: &str) -> String {
     format!(
         "MINISTACK_LAMBDA_PROXY_URL={}/2015-03-31/functions/{name}/invocations",

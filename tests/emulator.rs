@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use bytes::Bytes;
-use jot_emulator::pool::FunctionPool;
 use jot_emulator::{Instance, InstanceConfig, Outcome};
+use jot_run::pool::Pool;
 use jot_tests::*;
 
 fn image_of(file: &str, code: &str, args: &[&str]) -> (Script, String) {
@@ -56,21 +56,25 @@ async fn concurrent_invocations_get_their_own_sandboxes_and_warm_ones_are_reused
         "sandbox_name(seconds::Int) = (sleep(seconds); ENV[\"AWS_LAMBDA_LOG_STREAM_NAME\"])\n";
     let (_script, image) = image_of("sandbox_name.jl", code, &["--arg-type", "Int"]);
     let docker = jot_docker::connect().await.unwrap();
-    let pool = FunctionPool::new(&docker, InstanceConfig::new(&image, "sandbox-name"), 3);
+    let pool = Pool::new(&docker, InstanceConfig::new(&image, "sandbox-name"));
     let (a, b, c) = tokio::join!(
-        pool.invoke(Bytes::from_static(b"2")),
-        pool.invoke(Bytes::from_static(b"2")),
-        pool.invoke(Bytes::from_static(b"2")),
+        pool.invoke(Bytes::from_static(b"2"), false),
+        pool.invoke(Bytes::from_static(b"2"), false),
+        pool.invoke(Bytes::from_static(b"2"), false),
     );
     let names: HashSet<Bytes> = [a, b, c]
         .into_iter()
-        .map(|r| match r.unwrap().outcome {
+        .map(|r| match r.unwrap().invocation.outcome {
             Outcome::Response(body) => body,
             other => panic!("{other:?}"),
         })
         .collect();
     assert_eq!(names.len(), 3, "three sandboxes ran at once: {names:?}");
-    let again = pool.invoke(Bytes::from_static(b"0")).await.unwrap();
+    let again = pool
+        .invoke(Bytes::from_static(b"0"), false)
+        .await
+        .unwrap()
+        .invocation;
     assert!(!again.cold, "a warm sandbox was reused");
     let Outcome::Response(name) = again.outcome else {
         panic!()

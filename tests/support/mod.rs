@@ -3,11 +3,12 @@
 //! Docker engine, real Julia images and, for the AWS tests, MiniStack.
 
 pub mod aws;
+pub mod serve;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 /// The offline Julia base image the tests build on (see scripts/ensure-julia-image.sh).
@@ -265,51 +266,7 @@ pub fn inspect_image(image: &str) -> serde_json::Value {
     json(&String::from_utf8_lossy(&output.stdout))[0].clone()
 }
 
-/// A jot-serve running the descriptors on a free port; stopped with SIGTERM
-/// (so it removes its sandboxes) and waited for when dropped.
-pub struct Serve {
-    pub child: Child,
-    pub endpoint: String,
-}
-
-impl Serve {
-    pub fn start(descriptors: &str, args: &[&str]) -> Serve {
-        let mut child = jot("jot-serve")
-            .args(["--port", "0"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start jot-serve");
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(descriptors.as_bytes()).unwrap();
-        drop(stdin);
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("jot-serve endpoint");
-        assert!(line.starts_with("http://"), "jot-serve printed {line:?}");
-        Serve {
-            child,
-            endpoint: line.trim().to_string(),
-        }
-    }
-
-    /// host:port of the endpoint.
-    pub fn host(&self) -> &str {
-        self.endpoint.trim_start_matches("http://")
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
+pub use serve::Serve;
 
 /// An HTTP answer: status, head (the status and header lines) and body.
 pub struct Answer {

@@ -2,7 +2,6 @@
 //! networking and the Lambda environment, talking to its own Runtime API.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,6 +38,16 @@ pub struct InstanceConfig {
     pub account_id: String,
     /// Size of the writable /tmp, as Lambda's ephemeral storage.
     pub ephemeral_storage_mb: u32,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`: `$LATEST` or a published version number.
+    pub version: String,
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand` or `provisioned-concurrency`.
+    pub initialization_type: String,
+    /// CPUs of the sandbox (None: no limit).
+    pub cpus: Option<f64>,
+    /// Most processes the sandbox may run (None: the engine's default).
+    pub pids_limit: Option<i64>,
+    /// Extra container labels (e.g. the owner, so strays can be told apart).
+    pub labels: Vec<(String, String)>,
 }
 
 impl InstanceConfig {
@@ -57,6 +66,11 @@ impl InstanceConfig {
             account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID")
                 .unwrap_or_else(|_| "000000000000".into()),
             ephemeral_storage_mb: 512,
+            version: "$LATEST".into(),
+            initialization_type: "on-demand".into(),
+            cpus: None,
+            pids_limit: None,
+            labels: Vec::new(),
         }
     }
 
@@ -93,7 +107,7 @@ impl Instance {
     pub async fn start(docker: &Docker, config: InstanceConfig) -> Result<Instance, EmulatorError> {
         let (api, addr, server) = RuntimeApi::serve(config.function_arn()).await?;
         let created = Instant::now();
-        let container_id = match create_container(docker, &config, addr).await {
+        let container_id = match create_container(docker, &config, &api.address(addr)).await {
             Ok(id) => id,
             Err(e) => {
                 server.abort();
@@ -135,6 +149,68 @@ impl Instance {
     /// When the runtime first asked for an event: the end of its init phase.
     pub fn init_done(&self) -> Option<Instant> {
         self.api.first_next.get().copied()
+    }
+
+    /// Waits until the runtime asked for its first event (init done) or the
+    /// sandbox failed, within Lambda's init budget; true when it is ready.
+    pub async fn wait_ready(&self) -> bool {
+        let mut health = self.api.health.subscribe();
+        let _ = tokio::time::timeout(
+            INIT_BUDGET,
+            health.wait_for(|health| *health != Health::Starting),
+        )
+        .await;
+        matches!(*health.borrow(), Health::Ready)
+    }
+
+    /// How long init took (container create → first `GET /next`), once done.
+    pub fn init_duration(&self) -> Option<Duration> {
+        self.init_done().map(|at| at - self.timings.created)
+    }
+
+    pub fn config(&self) -> &InstanceConfig {
+        &self.config
+    }
+
+    /// The most memory the sandbox has used, in bytes, from its cgroup (v1 or v2).
+    pub fn max_memory_used(&self) -> Option<u64> {
+        let id = &self.container_id;
+        [
+            format!("/sys/fs/cgroup/memory/docker/{id}/memory.max_usage_in_bytes"),
+            format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.peak"),
+            format!("/sys/fs/cgroup/docker/{id}/memory.peak"),
+        ]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| text.trim().parse().ok())
+    }
+
+    /// The function's output since `since` (each line as written), for a log tail.
+    pub async fn logs_since(&self, since: SystemTime) -> String {
+        let seconds = since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i32)
+            .unwrap_or(0);
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .timestamps(true)
+            .since(seconds)
+            .build();
+        let mut stream = self.docker.logs(&self.container_id, Some(options));
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            let chunk = chunk.into_bytes();
+            let line = String::from_utf8_lossy(&chunk);
+            // Each chunk starts with the engine's RFC 3339 timestamp and a space.
+            let Some((stamp, rest)) = line.split_once(' ') else {
+                continue;
+            };
+            if humantime::parse_rfc3339_weak(stamp).is_ok_and(|at| at >= since) {
+                text.push_str(rest);
+            }
+        }
+        text
     }
 
     /// False once the sandbox failed (init error, exit, timeout): it answers no more.
@@ -251,17 +327,18 @@ impl Instance {
 async fn create_container(
     docker: &Docker,
     config: &InstanceConfig,
-    api: SocketAddr,
+    api: &str,
 ) -> Result<String, jot_core::Error> {
     let log_stream = format!(
-        "{}/[$LATEST]{}",
+        "{}/[{}]{}",
         humantime_date(),
+        config.version,
         uuid::Uuid::new_v4().simple()
     );
     let mut env: Vec<String> = [
         ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
         ("AWS_LAMBDA_FUNCTION_NAME", config.function_name.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", config.version.clone()),
         (
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             config.memory_mb.to_string(),
@@ -271,7 +348,10 @@ async fn create_container(
             format!("/aws/lambda/{}", config.function_name),
         ),
         ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        (
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            config.initialization_type.clone(),
+        ),
         ("AWS_REGION", config.region.clone()),
         ("AWS_DEFAULT_REGION", config.region.clone()),
         ("TZ", ":UTC".into()),
@@ -286,13 +366,18 @@ async fn create_container(
         env: Some(env),
         // Lambda runs functions as an unprivileged user.
         user: Some("993:990".into()),
-        labels: Some(HashMap::from([
-            (EMULATOR_LABEL.to_string(), "1".to_string()),
-            (
-                jot_core::labels::JOT_NAME.to_string(),
-                config.function_name.clone(),
-            ),
-        ])),
+        labels: Some(
+            [
+                (EMULATOR_LABEL.to_string(), "1".to_string()),
+                (
+                    jot_core::labels::JOT_NAME.to_string(),
+                    config.function_name.clone(),
+                ),
+            ]
+            .into_iter()
+            .chain(config.labels.iter().cloned())
+            .collect(),
+        ),
         host_config: Some(HostConfig {
             network_mode: Some("host".into()),
             readonly_rootfs: Some(true),
@@ -305,6 +390,8 @@ async fn create_container(
             )])),
             memory: Some(memory),
             memory_swap: Some(memory),
+            nano_cpus: config.cpus.map(|cpus| (cpus * 1e9) as i64),
+            pids_limit: config.pids_limit,
             ..Default::default()
         }),
         ..Default::default()
@@ -352,10 +439,28 @@ async fn watch_exit(docker: Docker, container_id: String, api: Arc<RuntimeApi>) 
         Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
         _ => -1,
     };
-    api.fail(Outcome::error(
-        "Runtime.ExitError",
-        &format!("Runtime exited with error: exit status {code}"),
-    ));
+    let oom_killed = docker
+        .inspect_container(
+            &container_id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|c| c.state)
+        .and_then(|s| s.oom_killed)
+        .unwrap_or(false);
+    // Lambda reports a sandbox killed for memory as Runtime.OutOfMemory, not exit 137.
+    api.fail(if oom_killed {
+        Outcome::error(
+            "Runtime.OutOfMemory",
+            "Runtime exited with error: signal: killed (out of memory)",
+        )
+    } else {
+        Outcome::error(
+            "Runtime.ExitError",
+            &format!("Runtime exited with error: exit status {code}"),
+        )
+    });
 }
 
 async fn remove(docker: &Docker, container_id: &str) {

@@ -2,22 +2,21 @@
 //! function image in the Docker engine with host networking, the Lambda
 //! environment, a read-only root filesystem with a writable /tmp, real epoch
 //! deadlines and ARNs, the 6 MiB payload limits and per-invocation timeouts.
+//! Each sandbox's Runtime API sits under a path prefix only that sandbox is told.
 //!
 //! [`Instance`] is one sandbox (one container and its Runtime API);
 //! [`LocalFunction`] replaces an instance that died or timed out, as Lambda
-//! starts a fresh sandbox. Used by `jot-invoke --local` and the run service.
+//! starts a fresh sandbox. Used by `jot-invoke --local` and the run service (crate `jot-run`).
 
 mod error;
 mod function;
-mod http;
+pub mod http;
 mod instance;
-pub mod invoke_api;
-pub mod pool;
 mod runtime_api;
 
 pub use error::EmulatorError;
 pub use function::LocalFunction;
-pub use instance::{Instance, InstanceConfig, InstanceTimings};
+pub use instance::{EMULATOR_LABEL, INIT_BUDGET, Instance, InstanceConfig, InstanceTimings};
 pub use runtime_api::{Invocation, Outcome};
 
 pub use jot_core::invocation::MAX_PAYLOAD_BYTES;

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::{EmulatorError, MAX_RESPONSE_BYTES};
 pub use jot_core::invocation::{Invocation, Outcome};
 
-const PREFIX: &str = "/2018-06-01/runtime/";
+const API_PATH: &str = "/2018-06-01/runtime/";
 const ERROR_TYPE_HEADER: &str = "lambda-runtime-function-error-type";
 
 /// The sandbox's state as seen by invokers.
@@ -46,9 +46,18 @@ pub(crate) struct RuntimeApi {
     pub health: watch::Sender<Health>,
     pub first_next: OnceLock<Instant>,
     pub function_arn: String,
+    /// The unguessable path prefix (`/` + 128 random bits) only this sandbox
+    /// is told: with host networking any local process can reach the port,
+    /// so a request outside the prefix never sees or answers an event.
+    pub prefix: String,
 }
 
 impl RuntimeApi {
+    /// The value of `AWS_LAMBDA_RUNTIME_API` for this sandbox: `127.0.0.1:PORT/PREFIX`.
+    pub fn address(&self, addr: SocketAddr) -> String {
+        format!("{addr}{}", self.prefix)
+    }
+
     /// Binds 127.0.0.1 on an ephemeral port and serves until the returned task is aborted.
     pub async fn serve(
         function_arn: String,
@@ -65,6 +74,7 @@ impl RuntimeApi {
             health: watch::Sender::new(Health::Starting),
             first_next: OnceLock::new(),
             function_arn,
+            prefix: format!("/{}", uuid::Uuid::new_v4().simple()),
         });
         let server = tokio::spawn(accept_loop(listener, api.clone()));
         Ok((api, addr, server))
@@ -139,7 +149,10 @@ fn accepted() -> Reply {
 
 async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Reply, Infallible> {
     let path = request.uri().path().to_string();
-    let Some(route) = path.strip_prefix(PREFIX) else {
+    let route = path
+        .strip_prefix(api.prefix.as_str())
+        .and_then(|rest| rest.strip_prefix(API_PATH));
+    let Some(route) = route else {
         return Ok(error_reply(
             StatusCode::NOT_FOUND,
             "NotFound",

@@ -40,6 +40,25 @@ pub struct BuildRequest {
     pub build_args: Vec<(String, String)>,
 }
 
+impl BuildRequest {
+    /// A request with every option at its default (derived tag, no pull, no
+    /// dependencies): what a rebuild of a known responder starts from.
+    pub fn new(responder: Responder, name: String, base_image: String) -> BuildRequest {
+        BuildRequest {
+            responder,
+            name,
+            tag: None,
+            base_image,
+            pull: false,
+            force: false,
+            architecture: None,
+            deps: Vec::new(),
+            registry_urls: Vec::new(),
+            build_args: Vec::new(),
+        }
+    }
+}
+
 /// Builds the image and returns its `local_image` descriptor.
 pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor> {
     let base = prepare_base_image(docker, &request.base_image, request.pull).await?;

@@ -1,27 +1,26 @@
-//! jot-serve: runs the functions described on stdin behind the AWS Lambda
-//! Invoke API on loopback, with warm sandboxes reused and scaled out per
-//! function. Prints the endpoint URL on stdout, then serves until interrupted.
+//! jot-serve: runs the functions described on stdin behind the AWS Lambda API
+//! on loopback (crate `jot-run` does the work). Prints the endpoint URL on
+//! stdout, then serves until SIGINT/SIGTERM, when it finishes what is in
+//! flight and removes every sandbox.
 
-use std::collections::HashMap;
-use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::{Error, Result, descriptor, limits, output};
-use jot_emulator::InstanceConfig;
-use jot_emulator::invoke_api::{InvokeApi, StatusCode};
-use jot_emulator::pool::FunctionPool;
+use jot_core::{Result, descriptor, limits};
+use jot_run::{Options, Served, Settings};
 
-/// Serve jot functions locally behind the AWS Lambda Invoke API.
+/// Serve jot functions locally behind the AWS Lambda API.
 ///
-/// Reads descriptors with a local_image on stdin (from jot-build) and
-/// serves POST /2015-03-31/functions/NAME/invocations, so an AWS SDK or CLI with its
-/// endpoint set to the printed URL invokes the Julia code in the local Docker engine.
+/// Reads descriptors with a local_image on stdin (from jot-build) and serves Lambda's
+/// Invoke, ListFunctions, GetFunction, versions and aliases, so an AWS SDK or CLI with
+/// its endpoint set to the printed URL runs the Julia code in the local Docker engine.
+/// GET /_jot/status reports instances, queues and latencies. Webhook: with
+/// JOT_WEBHOOK_SECRET set, POST /_jot/hooks/NAME signed with X-Hub-Signature-256 rebuilds NAME.
 #[derive(Parser, Debug)]
-#[command(name = "jot-serve", version, after_help = cli::after_help("jot-build f.jl | jot-serve --port 9001 &\n  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name f --payload '[1]' out.json", &[0, 1, 2, 5, 6, 130, 143]))]
+#[command(name = "jot-serve", version, after_help = cli::after_help("jot-build f.jl | jot-serve --port 9001 --watch &\n  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name f --payload '[1]' out.json", &[0, 1, 2, 5, 6, 130, 143]))]
 struct Args {
     /// Address to listen on (loopback by default; anything else exposes your functions)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
@@ -29,15 +28,42 @@ struct Args {
     /// Port to listen on (0 picks a free one)
     #[arg(long, value_name = "PORT", default_value_t = 9001)]
     port: u16,
-    /// Sandboxes each function may run at once
+    /// Reserved concurrency: invocations of a function running at once; beyond it, 429
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1000))]
     max_concurrency: u16,
+    /// Requests beyond --max-concurrency that wait for a slot instead of a 429
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    queue: usize,
+    /// Provisioned concurrency: sandboxes initialised before the first request
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1000))]
+    min_instances: u16,
+    /// Seconds an idle sandbox (beyond --min-instances) is kept warm
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    idle_timeout: u64,
     /// Seconds an invocation may run
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u32,
     /// Memory of each sandbox in MB
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     memory: u32,
+    /// CPUs of each sandbox [default: memory / 1769 MB, as Lambda; 0: no limit]
+    #[arg(long, value_name = "N")]
+    cpus: Option<f64>,
+    /// Most processes a sandbox may run
+    #[arg(long, value_name = "N")]
+    pids_limit: Option<i64>,
+    /// Event invocations that may wait per function; beyond it, 429
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    event_queue: u32,
+    /// File receiving one NDJSON record per Event invocation that failed all 3 attempts
+    #[arg(long, value_name = "FILE")]
+    dead_letter: Option<PathBuf>,
+    /// Milliseconds before the first Event retry (the second waits twice as long)
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    event_retry_delay: u64,
+    /// Rebuild a function when its responder source changes and roll out the new version
+    #[arg(long)]
+    watch: bool,
     /// HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda
     /// answers, or e.g. 500 for proxies that look only at the status (MiniStack)
     #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
@@ -56,69 +82,32 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<()> {
-    limits::check_timeout(args.timeout)?;
-    limits::check_memory(args.memory)?;
-    let environment = limits::parse_environment(&args.environment)?;
-    let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
-    let mut seen = std::collections::HashSet::new();
-    if let Some(twice) = descriptors.iter().find(|d| !seen.insert(d.name.as_str())) {
-        return Err(Error::InvalidInput(format!(
-            "two descriptors name the function {}; serve each name once",
-            twice.name
-        )));
-    }
-    let loopback = args
-        .bind
-        .parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
-        || args.bind == "localhost";
-    if !loopback {
-        output::warn(format!(
-            "warning: --bind {} exposes your functions (and their Runtime API answers) beyond this machine",
-            args.bind
-        ));
-    }
-    let docker = jot_docker::connect().await?;
-    let mut functions = HashMap::new();
-    for descriptor in &descriptors {
-        let image = descriptor.require_local_image()?.image.clone();
-        let mut config = InstanceConfig::new(image, descriptor.name.clone());
-        config.timeout = Duration::from_secs(args.timeout.into());
-        config.memory_mb = args.memory;
-        config.environment = environment.clone();
-        let pool = FunctionPool::new(&docker, config, args.max_concurrency.into());
-        functions.insert(descriptor.name.clone(), Arc::new(pool));
-    }
-    let listener = tokio::net::TcpListener::bind((args.bind.as_str(), args.port))
-        .await
-        .map_err(|e| Error::io(format!("listening on {}:{}", args.bind, args.port), e))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Error::io("reading the listening address", e))?;
-    let endpoint = format!("http://{address}");
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "{endpoint}")
-        .and_then(|_| stdout.flush())
-        .map_err(|e| Error::io("writing the endpoint to stdout", e))?;
-    for name in functions.keys() {
-        output::note(format!(
-            "serving {name} at {endpoint}/2015-03-31/functions/{name}/invocations"
-        ));
-    }
-    let status = StatusCode::from_u16(args.function_error_status)
-        .map_err(|e| Error::Usage(format!("--function-error-status: {e}")))?;
-    let api = InvokeApi::new(functions, status);
-    let signal = tokio::select! {
-        _ = api.clone().serve(listener) => None,
-        signal = cli::stop_requested() => Some(signal),
+    let settings = Settings {
+        memory_mb: limits::check_memory(args.memory)?,
+        timeout: Duration::from_secs(limits::check_timeout(args.timeout)?.into()),
+        environment: limits::parse_environment(&args.environment)?,
+        max_concurrency: args.max_concurrency.into(),
+        queue: args.queue,
+        min_instances: args.min_instances.into(),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        cpus: args.cpus,
+        pids_limit: args.pids_limit,
+        event_queue: args.event_queue as usize,
+        labels: Vec::new(),
     };
-    output::note("stopping: removing the sandboxes");
-    api.shutdown().await;
-    match signal {
-        Some(signal) => Err(cli::interrupted(
-            signal,
-            "stopped; every sandbox was removed",
-        )),
-        None => Ok(()),
-    }
+    let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
+    let served = Served::from_descriptors(&descriptors, &settings)?;
+    let options = Options {
+        account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".into()),
+        region: jot_emulator::InstanceConfig::new("", "").region,
+        function_error_status: jot_run::router::status_code(args.function_error_status)?,
+        dead_letter: args.dead_letter,
+        event_retry_delay: Duration::from_millis(args.event_retry_delay),
+        webhook_secret: std::env::var("JOT_WEBHOOK_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(jot_core::image_ref::Secret::new),
+        watch: args.watch,
+    };
+    jot_serve::run(&args.bind, args.port, served, options).await
 }

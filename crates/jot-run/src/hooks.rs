@@ -1,0 +1,105 @@
+//! The hooks service: `POST /_jot/hooks/{name}` from a git server's push hook
+//! rebuilds and rolls out the function, authenticated as GitHub signs its
+//! webhooks (`X-Hub-Signature-256: sha256=HEX`, an HMAC-SHA256 of the body
+//! under the shared secret). Anything unsigned or wrongly signed gets 401
+//! and changes nothing.
+
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, StatusCode};
+
+use crate::error::ApiError;
+use crate::router::{Reply, json_reply};
+use crate::service::Service;
+
+pub async fn webhook(
+    service: &Arc<Service>,
+    name: &str,
+    request: Request<Incoming>,
+) -> Result<Reply, ApiError> {
+    let Some(secret) = &service.options.webhook_secret else {
+        return Err(ApiError::not_found(
+            "no webhook is configured (set JOT_WEBHOOK_SECRET)",
+        ));
+    };
+    let signature = request
+        .headers()
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = Limited::new(request.into_body(), 1 << 20)
+        .collect()
+        .await
+        .map_err(|_| ApiError::too_large("the webhook body is larger than 1 MB"))?
+        .to_bytes();
+    if !signature.is_some_and(|s| verify(secret.expose().as_bytes(), &body, &s)) {
+        return Err(ApiError::unauthorized(
+            "missing or wrong X-Hub-Signature-256 (sha256=HMAC of the body under the shared secret)",
+        ));
+    }
+    let function = service
+        .function(name)
+        .ok_or_else(|| ApiError::not_found(format!("Function not found: {name}")))?
+        .clone();
+    let rebuilt = crate::watch::rebuild(service, &function)
+        .await
+        .map_err(|e| {
+            ApiError::service(format!(
+                "the rebuild failed; the old version keeps serving: {e}"
+            ))
+        })?;
+    Ok(json_reply(
+        StatusCode::OK,
+        serde_json::json!({ "FunctionName": name, "Version": rebuilt.to_string() }),
+    ))
+}
+
+/// Checks `sha256=HEX` against the HMAC-SHA256 of `body`, in constant time.
+pub fn verify(secret: &[u8], body: &[u8], signature: &str) -> bool {
+    use hmac::{KeyInit, Mac};
+    let Some(hex) = signature.strip_prefix("sha256=") else {
+        return false;
+    };
+    let Ok(expected) = hex::decode(hex) else {
+        return false;
+    };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_signatures_are_checked() {
+        // GitHub's documented example: secret "It's a Secret to Everybody", body "Hello, World!".
+        let good = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert!(verify(
+            b"It's a Secret to Everybody",
+            b"Hello, World!",
+            good
+        ));
+        assert!(!verify(
+            b"It's a Secret to Everybody",
+            b"Hello, World?",
+            good
+        ));
+        assert!(!verify(b"another secret", b"Hello, World!", good));
+        assert!(!verify(
+            b"It's a Secret to Everybody",
+            b"Hello, World!",
+            "sha1=00"
+        ));
+        assert!(!verify(
+            b"It's a Secret to Everybody",
+            b"Hello, World!",
+            "sha256=zz"
+        ));
+    }
+}

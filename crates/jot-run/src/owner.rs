@@ -1,0 +1,108 @@
+//! Who owns a sandbox: every container jot-serve starts carries its owner's
+//! boot id, pid and process start time, so a later jot-serve can tell the
+//! sandboxes of a live server (left alone) from those of one that crashed or
+//! was SIGKILLed (removed at start). A pid alone could have been reused.
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+
+/// Container label holding `BOOT_ID/PID/START_TICKS` of the jot-serve that started it.
+pub const OWNER_LABEL: &str = "dev.jot.serve.owner";
+
+/// This process's owner value.
+pub fn current() -> String {
+    owner_of(std::process::id()).unwrap_or_else(|| format!("unknown/{}/0", std::process::id()))
+}
+
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The owner value of a running process, from /proc (None if it is gone).
+fn owner_of(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22 (start time) counts from after the command name's closing ')'.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let start = after_name.split(' ').nth(19)?;
+    Some(format!("{}/{pid}/{start}", boot_id()))
+}
+
+/// True while the process that wrote `owner` still runs.
+pub fn is_alive(owner: &str) -> bool {
+    let Some(pid) = owner.split('/').nth(1).and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    owner_of(pid).is_some_and(|now| now == owner)
+}
+
+/// Removes the sandboxes of jot-serves that are no longer running; returns how many.
+pub async fn remove_strays(docker: &Docker) -> Result<usize, jot_docker::DockerError> {
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&HashMap::from([("label", vec![OWNER_LABEL])]))
+        .build();
+    let containers = docker
+        .list_containers(Some(options))
+        .await
+        .map_err(|e| jot_docker::DockerError::from_engine("listing jot-serve sandboxes", e))?;
+    let mut removed = 0;
+    for container in containers {
+        let owner = container
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(OWNER_LABEL))
+            .cloned()
+            .unwrap_or_default();
+        if is_alive(&owner) {
+            continue;
+        }
+        if let Some(id) = container.id {
+            let force = RemoveContainerOptionsBuilder::default().force(true).build();
+            if docker.remove_container(&id, Some(force)).await.is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes every sandbox this process started (the last sweep of a shutdown).
+pub async fn remove_own(docker: &Docker) -> usize {
+    let me = format!("{OWNER_LABEL}={}", current());
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&HashMap::from([("label", vec![me.as_str()])]))
+        .build();
+    let Ok(containers) = docker.list_containers(Some(options)).await else {
+        return 0;
+    };
+    let mut removed = 0;
+    for id in containers.into_iter().filter_map(|c| c.id) {
+        let force = RemoveContainerOptionsBuilder::default().force(true).build();
+        if docker.remove_container(&id, Some(force)).await.is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_owner_is_told_from_a_dead_or_reused_pid() {
+        let me = current();
+        assert!(is_alive(&me), "{me}");
+        let parts: Vec<&str> = me.split('/').collect();
+        assert_eq!(parts.len(), 3);
+        let reused = format!("{}/{}/1", parts[0], parts[1]);
+        assert!(!is_alive(&reused), "same pid, other start time");
+        assert!(!is_alive(&format!("{}/999999999/1", parts[0])));
+        assert!(!is_alive("garbage"));
+    }
+}

@@ -1,0 +1,230 @@
+//! The sandboxes of one function version: an invocation takes an idle warm
+//! sandbox or starts a new one, as Lambda scales out. Every sandbox is either
+//! idle here or held by a [`Lease`], whose drop removes it if the invocation
+//! never finished (a dropped future), so none is ever leaked.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bollard::Docker;
+use bytes::Bytes;
+use jot_emulator::{EmulatorError, Instance, InstanceConfig, Invocation};
+
+/// What one run on a sandbox produced, with what a REPORT line needs.
+pub struct Ran {
+    pub invocation: Invocation,
+    /// Init of the sandbox when this invocation was its first (a cold start).
+    pub init_duration: Option<Duration>,
+    pub max_memory_used: Option<u64>,
+    /// The function's output during the invocation, when a tail was asked for.
+    pub log: Option<String>,
+}
+
+struct Idle {
+    instance: Instance,
+    since: Instant,
+}
+
+/// Sandboxes of one version; counts are for the status endpoint.
+pub struct Pool {
+    docker: Docker,
+    config: InstanceConfig,
+    idle: Mutex<Vec<Idle>>,
+    starting: AtomicUsize,
+    busy: AtomicUsize,
+    /// Set when a newer version took over: sandboxes are removed, not kept warm.
+    draining: AtomicBool,
+}
+
+/// A sandbox out of the pool. Returned with [`Lease::finish`]; dropped
+/// otherwise (the invocation's future was dropped), it is removed.
+struct Lease<'a> {
+    pool: &'a Pool,
+    instance: Option<Instance>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        self.pool.busy.fetch_sub(1, Ordering::Relaxed);
+        if let Some(instance) = self.instance.take() {
+            // An unfinished invocation: the sandbox may still be working on it.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(instance.stop());
+            }
+        }
+    }
+}
+
+impl Lease<'_> {
+    fn instance(&self) -> &Instance {
+        self.instance
+            .as_ref()
+            .expect("a lease holds its sandbox until finished")
+    }
+
+    async fn finish(mut self) {
+        let instance = self.instance.take().expect("finished once");
+        if instance.is_healthy() && !self.pool.draining.load(Ordering::Relaxed) {
+            self.pool.lock_idle().push(Idle {
+                instance,
+                since: Instant::now(),
+            });
+        } else {
+            instance.stop().await;
+        }
+    }
+}
+
+impl Pool {
+    pub fn new(docker: &Docker, config: InstanceConfig) -> Self {
+        Pool {
+            docker: docker.clone(),
+            config,
+            idle: Mutex::new(Vec::new()),
+            starting: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    pub fn config(&self) -> &InstanceConfig {
+        &self.config
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// (idle, busy, starting) sandboxes now.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.lock_idle().len(),
+            self.busy.load(Ordering::Relaxed),
+            self.starting.load(Ordering::Relaxed),
+        )
+    }
+
+    async fn start(&self, config: InstanceConfig) -> Result<Instance, EmulatorError> {
+        self.starting.fetch_add(1, Ordering::Relaxed);
+        let started = Instance::start(&self.docker, config).await;
+        self.starting.fetch_sub(1, Ordering::Relaxed);
+        started
+    }
+
+    async fn lease(&self) -> Result<Lease<'_>, EmulatorError> {
+        // A new request for a drained version (a qualifier or an alias still
+        // names it) keeps it warm again; the idle timeout reclaims it later.
+        self.draining.store(false, Ordering::Relaxed);
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        let mut lease = Lease {
+            pool: self,
+            instance: None,
+        };
+        // Sandboxes that died while idle (killed, crashed) are removed now.
+        let dead: Vec<Idle> = {
+            let mut idle = self.lock_idle();
+            let (alive, dead) = std::mem::take(&mut *idle)
+                .into_iter()
+                .partition(|i| i.instance.is_healthy());
+            *idle = alive;
+            dead
+        };
+        for idle in dead {
+            idle.instance.stop().await;
+        }
+        let taken = self.lock_idle().pop();
+        lease.instance = Some(match taken {
+            Some(idle) => idle.instance,
+            None => self.start(self.config.clone()).await?,
+        });
+        Ok(lease)
+    }
+
+    /// Runs one invocation on a warm sandbox if one is idle, else on a new one.
+    pub async fn invoke(&self, payload: Bytes, tail: bool) -> Result<Ran, EmulatorError> {
+        let lease = self.lease().await?;
+        let instance = lease.instance();
+        let since = SystemTime::now();
+        let invocation = instance.invoke(payload).await?;
+        let init_duration = invocation.cold.then(|| instance.init_duration()).flatten();
+        let log = if tail {
+            Some(instance.logs_since(since).await)
+        } else {
+            None
+        };
+        let max_memory_used = instance.max_memory_used();
+        lease.finish().await;
+        Ok(Ran {
+            invocation,
+            init_duration,
+            max_memory_used,
+            log,
+        })
+    }
+
+    /// Starts `count` sandboxes initialised before any traffic (provisioned
+    /// concurrency); fails if one cannot finish its init.
+    pub async fn provision(&self, count: usize) -> Result<(), EmulatorError> {
+        let mut config = self.config.clone();
+        config.initialization_type = "provisioned-concurrency".into();
+        let started =
+            futures_util::future::join_all((0..count).map(|_| self.start(config.clone()))).await;
+        let mut failure = None;
+        for result in started {
+            match result {
+                Ok(instance) if instance.wait_ready().await => self.lock_idle().push(Idle {
+                    instance,
+                    since: Instant::now(),
+                }),
+                Ok(instance) => {
+                    instance.stop().await;
+                    failure.get_or_insert(EmulatorError::Core(jot_core::Error::InvalidInput(
+                        format!(
+                            "a provisioned sandbox of {} failed its init",
+                            self.config.function_name
+                        ),
+                    )));
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Removes sandboxes idle longer than `idle_for`, keeping `keep` warm.
+    pub async fn stop_idle(&self, idle_for: Duration, keep: usize) {
+        let expired: Vec<Idle> = {
+            let mut idle = self.lock_idle();
+            let mut expired = Vec::new();
+            let mut index = 0;
+            while index < idle.len() && idle.len() > keep {
+                if idle[index].since.elapsed() >= idle_for {
+                    expired.push(idle.swap_remove(index));
+                } else {
+                    index += 1;
+                }
+            }
+            expired
+        };
+        for idle in expired {
+            idle.instance.stop().await;
+        }
+    }
+
+    /// A newer version took over: idle sandboxes go now, busy ones when they finish.
+    pub async fn drain(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+        self.shutdown().await;
+    }
+
+    /// Removes every idle sandbox.
+    pub async fn shutdown(&self) {
+        let idle: Vec<Idle> = std::mem::take(&mut *self.lock_idle());
+        for idle in idle {
+            idle.instance.stop().await;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! `jot-serve`'s run: clean up strays, listen, start the service, print the
+//! endpoint, serve until a signal, then stop gracefully.
+
+use std::io::Write;
+
+use jot_core::{Error, Result, cli, output};
+use jot_run::{Options, Served, Service};
+
+/// Serves `served` on `bind:port` until SIGINT/SIGTERM; ends with the signal's exit.
+pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -> Result<()> {
+    let loopback = bind
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || bind == "localhost";
+    if !loopback {
+        output::warn(format!(
+            "warning: --bind {} exposes your functions beyond this machine",
+            bind
+        ));
+    }
+    let docker = jot_docker::connect().await?;
+    let strays = jot_run::owner::remove_strays(&docker).await?;
+    if strays > 0 {
+        output::note(format!(
+            "removed {strays} sandbox(es) left by a jot-serve that is no longer running"
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind((bind, port))
+        .await
+        .map_err(|e| Error::io(format!("listening on {}:{}", bind, port), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the listening address", e))?;
+    let service = tokio::select! {
+        service = Service::start(&docker, served, options) => service?,
+        signal = cli::stop_requested() => {
+            jot_run::owner::remove_own(&docker).await;
+            return Err(cli::interrupted(signal, "stopped while starting; every sandbox was removed"));
+        }
+    };
+    let endpoint = format!("http://{address}");
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{endpoint}")
+        .and_then(|_| stdout.flush())
+        .map_err(|e| Error::io("writing the endpoint to stdout", e))?;
+    for function in service.functions() {
+        output::note(format!(
+            "serving {} at {endpoint}/2015-03-31/functions/{}/invocations",
+            function.name, function.name
+        ));
+    }
+    let server = tokio::spawn(service.clone().serve(listener));
+    let signal = cli::stop_requested().await;
+    output::note("stopping: finishing the invocations in flight, then removing the sandboxes");
+    service.stop();
+    let _ = server.await;
+    let done = service.shutdown().await;
+    if done.unfinished > 0 {
+        output::warn(format!(
+            "warning: {} invocation(s) did not finish in time and were cut",
+            done.unfinished
+        ));
+    }
+    Err(cli::interrupted(
+        signal,
+        "stopped; every sandbox was removed",
+    ))
+}

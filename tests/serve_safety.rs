@@ -1,0 +1,284 @@
+//! jot-serve as an attacker and an impatient crowd see it: a sandbox's Runtime
+//! API cannot be hijacked, clients that disconnect leak nothing, overload is
+//! answered with 429 and never loses or duplicates a request, a killed
+//! sandbox fails only its own request, SIGTERM finishes what is in flight,
+//! and a SIGKILLed server's sandboxes are removed by the next one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jot_tests::aws::unique;
+use jot_tests::serve::{Serve, containers_of, eventually, header, listening_ports, raw_exchange};
+use jot_tests::{build, script};
+
+/// A descriptor for `code` (a script defining `name`) under a unique function name.
+fn function(file: &str, code: &str, arg_type: &str) -> (jot_tests::Script, String, String) {
+    let script = script(file, code);
+    let name = unique("serve");
+    let descriptor = build(&script.path, &["--arg-type", arg_type, "--name", &name]);
+    (script, name, descriptor)
+}
+
+#[test]
+fn a_process_that_finds_a_sandbox_port_can_neither_take_nor_answer_its_events() {
+    let (_s, name, descriptor) = function("probe.jl", "probe(x) = (sleep(1.5); x)\n", "Any");
+    let serve = Serve::start(&descriptor, &["--min-instances", "1"]);
+    let main_port: u16 = serve.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let sandbox_ports: Vec<u16> = listening_ports(serve.pid())
+        .into_iter()
+        .filter(|p| *p != main_port)
+        .collect();
+    assert!(
+        !sandbox_ports.is_empty(),
+        "the sandbox's Runtime API port was found"
+    );
+    let secret = "\"the caller's secret payload\"";
+    let victim = {
+        let addr = serve.addr.clone();
+        let name = name.clone();
+        std::thread::spawn(move || jot_tests::serve::Client::connect(&addr).invoke(&name, secret))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    for port in &sandbox_ports {
+        let addr = format!("127.0.0.1:{port}");
+        for path in [
+            "/2018-06-01/runtime/invocation/next",
+            "/.rt/2018-06-01/runtime/invocation/next",
+            "//2018-06-01/runtime/invocation/next",
+        ] {
+            let got = raw_exchange(
+                &addr,
+                &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n"),
+                Duration::from_secs(3),
+            )
+            .unwrap_or_default();
+            assert!(
+                got.starts_with("HTTP/1.1 404"),
+                "GET {path} on {addr}: {got:?}"
+            );
+            assert!(!got.contains("secret payload"), "{got}");
+        }
+        let forged = "\"forged\"";
+        let got = raw_exchange(
+            &addr,
+            &format!(
+                "POST /2018-06-01/runtime/invocation/anything/response HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{forged}",
+                forged.len()
+            ),
+            Duration::from_secs(3),
+        )
+        .unwrap_or_default();
+        assert!(
+            got.starts_with("HTTP/1.1 404"),
+            "forged answer on {addr}: {got:?}"
+        );
+    }
+    let answer = victim.join().unwrap();
+    assert_eq!(answer.0, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&answer.2),
+        secret,
+        "the real answer, not a forged one"
+    );
+}
+
+#[test]
+fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
+    let (_s, name, descriptor) = function("nap.jl", "nap(x) = (sleep(0.4); x)\n", "Any");
+    let mut serve = Serve::start(&descriptor, &["--max-concurrency", "2", "--queue", "1000"]);
+    let most = Arc::new(AtomicUsize::new(0));
+    let watching = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (most, watching, pid) = (most.clone(), watching.clone(), serve.pid());
+        std::thread::spawn(move || {
+            while watching.load(Ordering::Relaxed) {
+                most.fetch_max(containers_of(pid).len(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let clients: Vec<_> = (0..200)
+        .map(|i| {
+            let (addr, name) = (serve.addr.clone(), name.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis((i % 20) * 25));
+                let mut client = jot_tests::serve::Client::connect(&addr);
+                client.send(
+                    "POST",
+                    &format!("/2015-03-31/functions/{name}/invocations"),
+                    &[],
+                    b"1",
+                );
+                std::thread::sleep(Duration::from_millis(30));
+                drop(client);
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    assert!(
+        eventually(Duration::from_secs(120), || {
+            serve.status()["functions"][0]["concurrency"]["running"] == 0
+        }),
+        "every abandoned invocation finished and freed its slot: {}",
+        serve.status()
+    );
+    watching.store(false, Ordering::Relaxed);
+    watcher.join().unwrap();
+    assert!(
+        most.load(Ordering::Relaxed) <= 2,
+        "at most 2 sandboxes, saw {}",
+        most.load(Ordering::Relaxed)
+    );
+    assert!(serve.containers().len() <= 2);
+    let answer = serve.client().invoke(&name, "7");
+    assert_eq!((answer.0, answer.2.as_slice()), (200, b"7".as_slice()));
+    assert_eq!(serve.stop("TERM"), 143);
+    assert!(
+        serve.containers().is_empty(),
+        "no sandbox left: {:?}",
+        serve.containers()
+    );
+}
+
+#[test]
+fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request() {
+    let (_s, name, descriptor) = function("echo.jl", "echo(x) = (sleep(0.01); x)\n", "Any");
+    let mut serve = Serve::start(
+        &descriptor,
+        &["--max-concurrency", "4", "--min-instances", "4"],
+    );
+    const CLIENTS: usize = 64;
+    const TOTAL: usize = 2000;
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (addr, name) = (serve.addr.clone(), name.clone());
+            std::thread::spawn(move || {
+                let mut client = jot_tests::serve::Client::connect(&addr);
+                let mut answers = Vec::new();
+                for i in (c..TOTAL).step_by(CLIENTS) {
+                    let answer = client.invoke(&name, &format!("{{\"id\":{i}}}"));
+                    if answer.0 == 429 {
+                        // A client backing off, as SDKs do, keeps the load up for seconds.
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    answers.push((i, answer));
+                }
+                answers
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let victim = serve.containers().first().cloned().expect("a sandbox runs");
+    let killed = std::process::Command::new("docker")
+        .args(["kill", &victim])
+        .output()
+        .unwrap();
+    assert!(killed.status.success());
+    let (mut ok, mut throttled, mut failed) = (0, 0, 0);
+    let mut seen = HashSet::new();
+    for thread in threads {
+        for (i, (status, headers, body)) in thread.join().unwrap() {
+            assert!(seen.insert(i), "request {i} answered once");
+            let answer = (status, headers, body);
+            match status {
+                200 if header(&answer, "x-amz-function-error").is_none() => {
+                    let body: serde_json::Value = serde_json::from_slice(&answer.2).unwrap();
+                    assert_eq!(body["id"], i, "request {i} got its own answer");
+                    ok += 1;
+                }
+                200 => failed += 1,
+                429 => {
+                    assert_eq!(
+                        header(&answer, "x-amzn-errortype"),
+                        Some("TooManyRequestsException")
+                    );
+                    throttled += 1;
+                }
+                other => panic!(
+                    "request {i}: status {other}: {}",
+                    String::from_utf8_lossy(&answer.2)
+                ),
+            }
+        }
+    }
+    assert_eq!(ok + throttled + failed, TOTAL, "every request answered");
+    assert!(
+        failed <= 1,
+        "only the killed sandbox's request failed: {failed}"
+    );
+    assert!(
+        ok >= 40 && throttled >= 100,
+        "{ok} answered, {throttled} throttled"
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            serve.client().invoke(&name, "{\"id\":0}");
+            !serve.containers().contains(&victim)
+        }),
+        "the killed sandbox was removed"
+    );
+    let after = serve.client().invoke(&name, "{\"id\":-1}");
+    assert_eq!(after.0, 200, "the killed sandbox was replaced");
+    assert_eq!(serve.stop("TERM"), 143);
+    assert!(serve.containers().is_empty());
+}
+
+#[test]
+fn sigterm_mid_load_answers_every_request_in_flight_and_removes_every_sandbox() {
+    let (_s, name, descriptor) = function("slow.jl", "slow(x) = (sleep(1.0); x)\n", "Any");
+    let mut serve = Serve::start(
+        &descriptor,
+        &["--max-concurrency", "6", "--min-instances", "6"],
+    );
+    let clients: Vec<_> = (0..6)
+        .map(|i| {
+            let (addr, name) = (serve.addr.clone(), name.clone());
+            std::thread::spawn(move || {
+                jot_tests::serve::Client::connect(&addr).invoke(&name, &i.to_string())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(serve.stop("TERM"), 143);
+    for (i, client) in clients.into_iter().enumerate() {
+        let answer = client.join().unwrap();
+        assert_eq!(
+            (answer.0, String::from_utf8_lossy(&answer.2).to_string()),
+            (200, i.to_string())
+        );
+    }
+    assert!(
+        serve.containers().is_empty(),
+        "left: {:?}",
+        serve.containers()
+    );
+}
+
+#[test]
+fn sandboxes_of_a_killed_server_are_removed_by_the_next_one_and_a_live_ones_are_kept() {
+    let (_s, _name, descriptor) = function("stray.jl", "stray(x) = x\n", "Any");
+    let mut killed = Serve::start(&descriptor, &["--min-instances", "2"]);
+    let live = Serve::start(&descriptor, &["--min-instances", "1"]);
+    assert_eq!(killed.containers().len(), 2);
+    assert_eq!(killed.stop("KILL"), -1);
+    assert_eq!(
+        containers_of(killed.pid()).len(),
+        2,
+        "SIGKILL leaves its sandboxes"
+    );
+    let mut next = Serve::start(&descriptor, &[]);
+    assert!(
+        containers_of(killed.pid()).is_empty(),
+        "the next jot-serve removed the strays"
+    );
+    assert_eq!(
+        live.containers().len(),
+        1,
+        "a live server's sandbox is left alone"
+    );
+    assert_eq!(next.stop("INT"), 130);
+}
