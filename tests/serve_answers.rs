@@ -25,7 +25,11 @@ fn the_invoke_api_answers_like_lambda() {
     let script = script("count_calls.jl", CODE);
     let descriptor = build(&script.path, &[]);
     // One sandbox, so every invocation sees the same counter.
-    let serve = Serve::start(&descriptor, &["--max-concurrency", "1", "--timeout", "60"]);
+    // --queue: a request beyond the one sandbox waits instead of a 429.
+    let serve = Serve::start(
+        &descriptor,
+        &["--max-concurrency", "1", "--queue", "10", "--timeout", "60"],
+    );
 
     let first = invoke(&serve, "count-calls", &[], b"{}");
     assert_eq!(
