@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
 use jot_core::{Error, Result, check, descriptor, names, output};
-use jot_image::{BuildRequest, Responder, choose_base_image};
+use jot_core::limits::Architecture;
+use jot_image::{BuildRequest, InitOptions, Responder, choose_base_image};
 
 /// Build Julia responders into AWS Lambda container images.
 ///
@@ -54,6 +55,17 @@ struct Args {
         allow_hyphen_values = true
     )]
     expect: Option<String>,
+    /// Event (JSON) the runtime sends through the function in init, answer discarded, so the
+    /// first request finds it compiled; in inits off the request path (provisioned
+    /// concurrency, SnapStart) unless --warmup-always. A failing warm-up is an init error
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
+    warmup_payload: Option<String>,
+    /// Warm up in every init, on-demand cold starts included
+    #[arg(long)]
+    warmup_always: bool,
+    /// Lambda architecture the caches are compiled for (Julia's release CPU targets)
+    #[arg(long, value_enum, default_value = "x86_64")]
+    architecture: Architecture,
     /// Seconds the test invocation may take, init included
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     test_timeout: u64,
@@ -86,6 +98,11 @@ async fn build(args: Args) -> Result<()> {
         .as_deref()
         .map(|e| check::parse_json_flag("--expect", e))
         .transpose()?;
+    let warmup_payload = args
+        .warmup_payload
+        .as_deref()
+        .map(|p| check::parse_json_flag("--warmup-payload", p).map(|v| v.to_string()))
+        .transpose()?;
     if let Some(function) = &args.function {
         names::validate_julia_identifier("--function", function)?;
     }
@@ -106,6 +123,11 @@ async fn build(args: Args) -> Result<()> {
             base_image: base_image.clone(),
             pull: args.pull,
             force: args.force,
+            architecture: args.architecture,
+            init: InitOptions {
+                warmup_payload: warmup_payload.clone(),
+                warmup_always: args.warmup_always,
+            },
         });
     }
     let docker = jot_docker::connect().await?;

@@ -20,6 +20,10 @@ pub const JOT_ARG_TYPE: &str = "dev.jot.arg-type";
 pub const JOT_RESPONDER_KIND: &str = "dev.jot.responder-kind";
 pub const JOT_MODULE: &str = "dev.jot.module";
 pub const JOT_VERSION_LABEL: &str = "dev.jot.version";
+/// Lambda publishes a SnapStart version of a container image only if the image
+/// implements `/runtime/restore/next` or carries this label set to `Allow`;
+/// jot's runtime does both.
+pub const SNAPSTART_LABEL: &str = "com.amazonaws.lambda.feature.snapstart";
 
 /// A time as RFC 3339 in UTC, to the second.
 pub fn rfc3339(at: SystemTime) -> String {
@@ -52,6 +56,7 @@ pub fn image_labels(
             .to_string(),
         ),
         (JOT_VERSION_LABEL, crate::JOT_VERSION.to_string()),
+        (SNAPSTART_LABEL, "Allow".to_string()),
     ]);
     if let Some(module) = &responder.module {
         labels.insert(JOT_MODULE, module.clone());

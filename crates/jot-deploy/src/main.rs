@@ -7,7 +7,7 @@ use clap::Parser;
 use jot_aws::deploy::{self, DeployOptions, Deployer, Settings};
 use jot_core::cli::{self, OutputArgs};
 use jot_core::limits::Architecture;
-use jot_core::{Result, descriptor};
+use jot_core::{Result, descriptor, output};
 
 /// Deploy jot images as AWS Lambda functions.
 ///
@@ -45,6 +45,10 @@ struct Args {
     /// Create this alias, or move it, to the published version
     #[arg(long, value_name = "NAME")]
     alias: Option<String>,
+    /// Turn on SnapStart: each published version is initialised (with its warm-up) and
+    /// snapshotted at publish, and cold starts restore the snapshot. $LATEST is never snap-started
+    #[arg(long)]
+    snapstart: bool,
     /// Change a function (or use a role) that jot did not create
     #[arg(long)]
     force: bool,
@@ -70,7 +74,13 @@ async fn run(args: Args) -> Result<()> {
         description: args.description,
         alias: args.alias,
         force: args.force,
+        snap_start: args.snapstart,
     })?;
+    if args.snapstart {
+        output::note(
+            "note: SnapStart applies to published versions (invoke the version or an alias); $LATEST is not snap-started",
+        );
+    }
     let planned = deploy::plan(descriptor::read_piped(
         "jot-deploy",
         "jot-build f.jl | jot-push | jot-deploy",

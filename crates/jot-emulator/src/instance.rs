@@ -16,6 +16,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use jot_docker::DockerError;
 
+use crate::phases::{ColdStart, Seen};
 use crate::runtime_api::{Event, Health, Invocation, Outcome, RuntimeApi, epoch_ms, trace_id};
 use crate::{EmulatorError, MAX_PAYLOAD_BYTES};
 
@@ -39,6 +40,9 @@ pub struct InstanceConfig {
     pub account_id: String,
     /// Size of the writable /tmp, as Lambda's ephemeral storage.
     pub ephemeral_storage_mb: u32,
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand`, `provisioned-concurrency`
+    /// or `snap-start` (the runtime then goes through `/runtime/restore/next`).
+    pub initialization_type: String,
 }
 
 impl InstanceConfig {
@@ -57,6 +61,7 @@ impl InstanceConfig {
             account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID")
                 .unwrap_or_else(|_| "000000000000".into()),
             ephemeral_storage_mb: 512,
+            initialization_type: "on-demand".into(),
         }
     }
 
@@ -73,6 +78,8 @@ impl InstanceConfig {
 pub struct InstanceTimings {
     /// Just before the container was created.
     pub created: Instant,
+    /// The same moment by the wall clock (the runtime reports epoch times).
+    pub created_at: SystemTime,
     /// When the container had started.
     pub started: Instant,
 }
@@ -93,6 +100,7 @@ impl Instance {
     pub async fn start(docker: &Docker, config: InstanceConfig) -> Result<Instance, EmulatorError> {
         let (api, addr, server) = RuntimeApi::serve(config.function_arn()).await?;
         let created = Instant::now();
+        let created_at = SystemTime::now();
         let container_id = match create_container(docker, &config, addr).await {
             Ok(id) => id,
             Err(e) => {
@@ -127,7 +135,11 @@ impl Instance {
             api,
             server,
             config,
-            timings: InstanceTimings { created, started },
+            timings: InstanceTimings {
+                created,
+                created_at,
+                started,
+            },
             invocations: Default::default(),
         })
     }
@@ -135,6 +147,20 @@ impl Instance {
     /// When the runtime first asked for an event: the end of its init phase.
     pub fn init_done(&self) -> Option<Instant> {
         self.api.first_next.get().copied()
+    }
+
+    /// The split of this sandbox's cold start, once its init is done;
+    /// `first_response` is its first invocation's duration.
+    pub fn cold_start(&self, first_response: Duration) -> Option<ColdStart> {
+        let seen = Seen {
+            created: self.timings.created,
+            created_at: self.timings.created_at,
+            started: self.timings.started,
+            first_next: self.init_done()?,
+            restore_next: self.api.restore_next.get().copied(),
+            first_response,
+        };
+        Some(ColdStart::split(&seen, self.api.init_phases.get()))
     }
 
     /// False once the sandbox failed (init error, exit, timeout): it answers no more.
@@ -271,7 +297,10 @@ async fn create_container(
             format!("/aws/lambda/{}", config.function_name),
         ),
         ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        (
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            config.initialization_type.clone(),
+        ),
         ("AWS_REGION", config.region.clone()),
         ("AWS_DEFAULT_REGION", config.region.clone()),
         ("TZ", ":UTC".into()),

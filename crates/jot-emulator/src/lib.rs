@@ -11,6 +11,7 @@ mod error;
 mod function;
 mod http;
 mod instance;
+mod phases;
 pub mod invoke_api;
 pub mod pool;
 mod runtime_api;
@@ -18,6 +19,7 @@ mod runtime_api;
 pub use error::EmulatorError;
 pub use function::LocalFunction;
 pub use instance::{Instance, InstanceConfig, InstanceTimings};
+pub use phases::{ColdStart, RuntimePhases};
 pub use runtime_api::{Invocation, Outcome};
 
 pub use jot_core::invocation::MAX_PAYLOAD_BYTES;

@@ -46,6 +46,10 @@ pub(crate) struct RuntimeApi {
     pub health: watch::Sender<Health>,
     pub first_next: OnceLock<Instant>,
     pub function_arn: String,
+    /// The runtime's own init timings (its `Jot-Init-Phases` header on the first `GET /next`).
+    pub init_phases: OnceLock<crate::phases::RuntimePhases>,
+    /// When the runtime asked `GET /runtime/restore/next` (SnapStart: the snapshot point).
+    pub restore_next: OnceLock<Instant>,
 }
 
 impl RuntimeApi {
@@ -65,6 +69,8 @@ impl RuntimeApi {
             health: watch::Sender::new(Health::Starting),
             first_next: OnceLock::new(),
             function_arn,
+            init_phases: OnceLock::new(),
+            restore_next: OnceLock::new(),
         });
         let server = tokio::spawn(accept_loop(listener, api.clone()));
         Ok((api, addr, server))
@@ -119,7 +125,7 @@ async fn accept_loop(listener: TcpListener, api: Arc<RuntimeApi>) {
 
 type Reply = Response<Full<Bytes>>;
 
-fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
+pub(crate) fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
@@ -133,7 +139,7 @@ fn error_reply(status: StatusCode, error_type: &str, message: &str) -> Reply {
     reply(status, body.to_string())
 }
 
-fn accepted() -> Reply {
+pub(crate) fn accepted() -> Reply {
     reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
 }
 
@@ -147,7 +153,21 @@ async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Repl
         ));
     };
     let reply = match (request.method(), route) {
-        (&Method::GET, "invocation/next") => next_event(&api).await,
+        (&Method::GET, "invocation/next") => {
+            crate::phases::record(&api.init_phases, request.headers());
+            next_event(&api).await
+        }
+        (&Method::GET, "restore/next") => crate::phases::restore_next(&api),
+        (&Method::POST, "restore/error") => {
+            let error_type = error_type_header(&request, "Runtime.Unknown");
+            match read_body(request).await {
+                Ok(body) => {
+                    api.fail(Outcome::FunctionError { error_type, body });
+                    accepted()
+                }
+                Err(reply) => reply,
+            }
+        }
         (&Method::POST, "init/error") => {
             let error_type = error_type_header(&request, "Runtime.Unknown");
             match read_body(request).await {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use jot_core::descriptor::{Descriptor, LocalImage, ResponderKind};
 use jot_core::error::{Error, Result};
 use jot_core::output::Step;
+use jot_core::limits::Architecture;
 use jot_core::{labels, names};
 use jot_docker::bollard::models::ImageInspect;
 use jot_docker::{Docker, inspect_image};
@@ -27,6 +28,20 @@ pub struct BuildRequest {
     pub pull: bool,
     /// Replace a local image under the same reference that jot did not build.
     pub force: bool,
+    /// The Lambda architecture: decides the CPU targets caches are compiled for.
+    pub architecture: Architecture,
+    /// What the runtime does in init before the first event.
+    pub init: InitOptions,
+}
+
+/// The init-time work asked for on the command line (`--warmup-payload`, `--warmup-always`).
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// An event the runtime sends through the responder in init (answer discarded).
+    pub warmup_payload: Option<String>,
+    /// Warm up in every init, not only when init is off the request path
+    /// (provisioned concurrency, SnapStart).
+    pub warmup_always: bool,
 }
 
 /// Builds the image and returns its `local_image` descriptor.
