@@ -23,7 +23,7 @@ _jot__build() {
 
     case "${cmd}" in
         jot__build)
-            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --pull --test-payload --expect --test-timeout --force --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --pull --test-payload --expect --warmup-payload --warmup-always --architecture --test-timeout --force --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -59,6 +59,14 @@ _jot__build() {
                     ;;
                 --expect)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warmup-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --architecture)
+                    COMPREPLY=($(compgen -W "x86_64 arm64" -- "${cur}"))
                     return 0
                     ;;
                 --test-timeout)

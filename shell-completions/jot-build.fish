@@ -6,11 +6,15 @@ complete -c jot-build -l base-image -d 'Base image with Julia [default: $JOT_BAS
 complete -c jot-build -l julia-version -d 'Julia release of the official base image' -r
 complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
 complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
+complete -c jot-build -l warmup-payload -d 'Event (JSON) the runtime sends through the function in init, answer discarded, so the first request finds it compiled; in inits off the request path (provisioned concurrency, SnapStart) unless --warmup-always. A failing warm-up is an init error' -r
+complete -c jot-build -l architecture -d 'Lambda architecture the caches are compiled for (Julia\'s release CPU targets)' -r -f -a "x86_64\t''
+arm64\t''"
 complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included' -r
 complete -c jot-build -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c jot-build -l pull -d 'Pull the base image (needed when the engine does not have it; refreshes it otherwise)'
+complete -c jot-build -l warmup-always -d 'Warm up in every init, on-demand cold starts included'
 complete -c jot-build -l force -d 'Replace a local image NAME:TAG that jot did not build'
 complete -c jot-build -s q -l quiet -d 'Print only warnings and errors on stderr'
 complete -c jot-build -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'

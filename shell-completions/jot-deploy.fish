@@ -10,6 +10,7 @@ complete -c jot-deploy -l alias -d 'Create this alias, or move it, to the publis
 complete -c jot-deploy -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c jot-deploy -l snapstart -d 'Turn on SnapStart: each published version is initialised (with its warm-up) and snapshotted at publish, and cold starts restore the snapshot. $LATEST is never snap-started'
 complete -c jot-deploy -l force -d 'Change a function (or use a role) that jot did not create'
 complete -c jot-deploy -s q -l quiet -d 'Print only warnings and errors on stderr'
 complete -c jot-deploy -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'

@@ -158,13 +158,19 @@ pub fn report_durations(log: &str) -> Vec<(&'static str, Duration)> {
     let field = |name: &str| {
         report.split('\t').find_map(|part| {
             let ms = part.trim().strip_prefix(name)?.strip_suffix(" ms")?;
-            ms.trim().parse::<f64>().ok().map(|ms| Duration::from_secs_f64(ms / 1e3))
+            ms.trim()
+                .parse::<f64>()
+                .ok()
+                .map(|ms| Duration::from_secs_f64(ms / 1e3))
         })
     };
-    [("lambda_init", "Init Duration:"), ("lambda_restore", "Restore Duration:")]
-        .into_iter()
-        .filter_map(|(key, name)| field(name).map(|d| (key, d)))
-        .collect()
+    [
+        ("lambda_init", "Init Duration:"),
+        ("lambda_restore", "Restore Duration:"),
+    ]
+    .into_iter()
+    .filter_map(|(key, name)| field(name).map(|d| (key, d)))
+    .collect()
 }
 
 /// The log tail Lambda returns base64-encoded, as text.

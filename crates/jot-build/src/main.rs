@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::{Error, Result, check, descriptor, names, output};
 use jot_core::limits::Architecture;
+use jot_core::{Error, Result, check, descriptor, names, output};
 use jot_image::{BuildRequest, InitOptions, Responder, choose_base_image};
 
 /// Build Julia responders into AWS Lambda container images.

@@ -11,8 +11,8 @@ mod error;
 mod function;
 mod http;
 mod instance;
-mod phases;
 pub mod invoke_api;
+mod phases;
 pub mod pool;
 mod runtime_api;
 

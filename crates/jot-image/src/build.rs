@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use jot_core::descriptor::{Descriptor, LocalImage, ResponderKind};
 use jot_core::error::{Error, Result};
-use jot_core::output::Step;
 use jot_core::limits::Architecture;
+use jot_core::output::Step;
 use jot_core::{labels, names};
 use jot_docker::bollard::models::ImageInspect;
 use jot_docker::{Docker, inspect_image};

@@ -48,7 +48,9 @@ fn the_dockerfile_pins_cpu_targets_and_depots_before_the_first_run() {
         .find(|f| f.path == "bootstrap")
         .map(|f| String::from_utf8_lossy(f.contents).into_owned())
         .unwrap();
-    assert!(bootstrap.contains("Base.DATAROOTDIR, \"julia\"") && bootstrap.contains(">\"$bundled\""));
+    assert!(
+        bootstrap.contains("Base.DATAROOTDIR, \"julia\"") && bootstrap.contains(">\"$bundled\"")
+    );
     assert!(bootstrap.contains("export JULIA_DEPOT_PATH=\"$JULIA_DEPOT_PATH:$depot_dir\""));
 }
 
@@ -57,7 +59,11 @@ fn warm_up_flags_become_environment_and_change_the_tag() {
     let dir = tempfile::tempdir().unwrap();
     let mut request = request(dir.path());
     let plain = derive_tag(&request, "sha256:base");
-    assert!(!responder_env(&request).iter().any(|(k, _)| k.starts_with("JOT_WARM")));
+    assert!(
+        !responder_env(&request)
+            .iter()
+            .any(|(k, _)| k.starts_with("JOT_WARM"))
+    );
     request.init.warmup_payload = Some("[1,2]".into());
     request.init.warmup_always = true;
     let env = responder_env(&request);

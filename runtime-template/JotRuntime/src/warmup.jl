@@ -89,6 +89,7 @@ end
 # that take an event and post its answer.
 function warm_loop(c::Conn, f, ::Type{T}, takes_ctx::Bool, cfg::Config) where {T}
     warm_http(c, takes_ctx, cfg)
+    precompile(serve, (Conn, typeof(f), Type{T}, Val{takes_ctx}, Config))
     precompile(next_event!, (Conn,))
     precompile(handle_invocation, (Conn, typeof(f), Type{T}, Val{takes_ctx}, Config))
     precompile(post_response, (Conn, String, Vector{UInt8}))
