@@ -36,7 +36,7 @@ sales='[{"region":"north","product":"tea","units":3,"price":2.5},{"region":"sout
 functions=(
   "increment_vector|$work/increment_vector.jl|--arg-type Vector{Int}|[1,2,3]"
   "summarise_sales|$work/summarise_sales.jl|--arg-type Vector{Sale}|$sales"
-  "SalesReport|$work/SalesReport|--function report --arg-type Vector{SalesReport.Sale}|$sales"
+  "SalesReport|$work/SalesReport|--function report --arg-type Vector{Sale}|$sales"
 )
 
 # Build every function plain and with the warm-up, timing each build (the

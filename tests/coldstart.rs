@@ -7,17 +7,6 @@ use bytes::Bytes;
 use jot_emulator::{InstanceConfig, LocalFunction, Outcome};
 use jot_tests::*;
 
-/// A script's image; the script's directory is kept for as long as the image is used.
-fn image_of(file: &str, code: &str, args: &[&str]) -> (Script, String) {
-    let script = script(file, code);
-    let descriptor = json(build(&script.path, args).trim());
-    let image = descriptor["local_image"]["image"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (script, image)
-}
-
 const SNAP: &str = r#"
 const STATE = String[]
 register_before_snapshot(() -> (push!(STATE, "before"); println(stderr, "hook: before")))

@@ -139,7 +139,7 @@ fn error_reply(status: StatusCode, error_type: &str, message: &str) -> Reply {
     reply(status, body.to_string())
 }
 
-pub(crate) fn accepted() -> Reply {
+fn accepted() -> Reply {
     reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
 }
 
@@ -158,26 +158,8 @@ async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Repl
             next_event(&api).await
         }
         (&Method::GET, "restore/next") => crate::phases::restore_next(&api),
-        (&Method::POST, "restore/error") => {
-            let error_type = error_type_header(&request, "Runtime.Unknown");
-            match read_body(request).await {
-                Ok(body) => {
-                    api.fail(Outcome::FunctionError { error_type, body });
-                    accepted()
-                }
-                Err(reply) => reply,
-            }
-        }
-        (&Method::POST, "init/error") => {
-            let error_type = error_type_header(&request, "Runtime.Unknown");
-            match read_body(request).await {
-                Ok(body) => {
-                    api.fail(Outcome::FunctionError { error_type, body });
-                    accepted()
-                }
-                Err(reply) => reply,
-            }
-        }
+        // Both end the sandbox: it failed to initialise, or to come back from a snapshot.
+        (&Method::POST, "init/error" | "restore/error") => sandbox_failed(&api, request).await,
         (&Method::POST, route) => match route
             .strip_prefix("invocation/")
             .and_then(|rest| rest.rsplit_once('/'))
@@ -221,6 +203,18 @@ async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Repl
         ),
     };
     Ok(reply)
+}
+
+/// An init or restore error: the sandbox answers no more; every invocation gets this error.
+async fn sandbox_failed(api: &RuntimeApi, request: Request<Incoming>) -> Reply {
+    let error_type = error_type_header(&request, "Runtime.Unknown");
+    match read_body(request).await {
+        Ok(body) => {
+            api.fail(Outcome::FunctionError { error_type, body });
+            accepted()
+        }
+        Err(reply) => reply,
+    }
 }
 
 fn resolve_or_reject(api: &RuntimeApi, id: &str, outcome: Outcome) -> Reply {

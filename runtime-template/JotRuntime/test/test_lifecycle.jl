@@ -1,6 +1,16 @@
 # Init beyond loading: the warm-up call (--warmup-payload), the self-test's cache
 # checks, SnapStart hooks and restore/next, and the timed init report.
 
+# The exception `f()` throws, or nothing.
+function caught(f)
+    try
+        f()
+        return nothing
+    catch err
+        return err
+    end
+end
+
 @testset "warm-up call: the exemplar runs through conversion, function and writer" begin
     calls = Ref(0)
     f = v -> (calls[] += 1; sum(v))
@@ -19,11 +29,8 @@ end
     ts, _ = runtime_api()
     c = J.Conn("127.0.0.1:$(ts.port)")
     withenv("JOT_WARM_UP" => "1", "JOT_WARMUP_PAYLOAD" => "[1]") do
-        e = try
+        e = caught() do
             J.warm_up_init(c, v -> error("boom on $v"), Vector{Int}, false, test_config())
-            nothing
-        catch err
-            err
         end
         @test e isa J.InitFailure
         @test e.errortype == "Runtime.WarmupError"
@@ -51,11 +58,8 @@ end
         @debug "unrelated"
     end
     @test log.messages == ["Rejecting cache file /x.ji because it is for a different CPU target"]
-    e = try
+    e = caught() do
         J.self_test(identity, Vector{Int}, false, test_config(), "[1]", log)
-        nothing
-    catch err
-        err
     end
     @test e isa J.InitFailure && e.errortype == "Runtime.SelfTestFailed"
     @test occursin("precompiled again", e.msg) && occursin("Rejecting cache", e.msg)
@@ -66,18 +70,12 @@ end
         J.self_test(identity, Vector{Int}, false, test_config(), "[1]", J.CacheLog(String[]))
         mkpath(joinpath(depot, "compiled", "v1.5"))
         write(joinpath(depot, "compiled", "v1.5", "Foo.ji"), "x")
-        e = try
+        e = caught() do
             J.self_test(identity, Vector{Int}, false, test_config(), "[1]", J.CacheLog(String[]))
-            nothing
-        catch err
-            err
         end
         @test e isa J.InitFailure && occursin("wrote $(joinpath(depot, "compiled"))", e.msg)
-        e = try
+        e = caught() do
             J.self_test(identity, Vector{Int}, false, test_config(), "[\"a\"]", J.CacheLog(String[]))
-            nothing
-        catch err
-            err
         end
         @test e isa J.InitFailure && occursin("the exemplar event [\"a\"] failed", e.msg)
     finally
@@ -90,11 +88,8 @@ end
     hooks = Any[() -> push!(order, "a"), () -> push!(order, "b")]
     J.run_hooks(hooks, "after-restore", "Runtime.AfterRestoreError")
     @test order == ["a", "b"]
-    e = try
+    e = caught() do
         J.run_hooks(Any[() -> error("no network")], "after-restore", "Runtime.AfterRestoreError")
-        nothing
-    catch err
-        err
     end
     @test e isa J.HookFailure && e.errortype == "Runtime.AfterRestoreError"
     @test occursin("after-restore hook #1", e.msg) && occursin("no network", e.msg)
