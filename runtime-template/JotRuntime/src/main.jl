@@ -86,7 +86,8 @@ function main(runtime_begin::Float64 = time())
     clock.responder = time()
     try
         # invokelatest: the responder's methods are newer than this function.
-        warm_up_init(c, f, T, takes_ctx, cfg)
+        # (Checked here: calling warm_up_init compiles it for the responder's type, ~50 ms.)
+        warm_up_wanted() && warm_up_init(c, f, T, takes_ctx, cfg)
         isempty(selftest) || Base.invokelatest(self_test, f, T, takes_ctx, cfg, selftest, cache_log)
     catch e
         e isa InterruptException && exit(130)
@@ -107,7 +108,6 @@ end
 # The warm-up of init: with --warmup-payload a real call (its failure is an init
 # error), else the generic one (only an optimisation: never fatal).
 function warm_up_init(c::Conn, f, T, takes_ctx::Bool, cfg::Config)
-    warm_up_wanted() || return nothing
     payload = warmup_payload()
     if isempty(payload)
         try

@@ -37,13 +37,12 @@ end
         @test occursin("--warmup-payload [1] failed: boom on [1]", e.msg)
     end
     ran = Ref(false)
-    withenv("JOT_WARM_UP" => nothing, "AWS_LAMBDA_INITIALIZATION_TYPE" => "on-demand",
-            "JOT_WARMUP_PAYLOAD" => "[1]") do
-        J.warm_up_init(c, v -> (ran[] = true), Vector{Int}, false, test_config())
+    withenv("JOT_WARM_UP" => nothing, "AWS_LAMBDA_INITIALIZATION_TYPE" => "on-demand") do
+        @test !J.warm_up_wanted()         # on demand, init is on the request path
     end
-    @test !ran[]                          # on demand, init is on the request path
     withenv("JOT_WARM_UP" => nothing, "AWS_LAMBDA_INITIALIZATION_TYPE" => "snap-start",
             "JOT_WARMUP_PAYLOAD" => "[1]") do
+        @test J.warm_up_wanted()
         J.warm_up_init(c, v -> (ran[] = true), Vector{Int}, false, test_config())
     end
     @test ran[]
