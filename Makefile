@@ -58,6 +58,7 @@ unit:
 bench: setup
 	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy
 	bash scripts/bench.sh
+	bash scripts/bench-coldstart.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
 
 ## Regenerate shell-completions/ from the clap definitions.

@@ -12,11 +12,13 @@ complete -c jot-build -l build-arg -d 'Variable for the dependency install steps
 complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
 complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
 complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included [default: 120]' -r
+complete -c jot-build -l warmup-payload -d 'Event (JSON) the runtime sends through the function in init, answer discarded, so the first request finds it compiled; in inits off the request path (provisioned concurrency, SnapStart) unless --warmup-always. A failing warm-up is an init error' -r
 complete -c jot-build -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
 complete -c jot-build -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
 complete -c jot-build -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c jot-build -l warmup-always -d 'Warm up in every init, on-demand cold starts included'
 complete -c jot-build -l show-config -d 'Print the settings in effect (JSON, after flags, environment and file) and exit'
 complete -c jot-build -l pull -d 'Pull the base image (needed when the engine does not have it; refreshes it otherwise)'
 complete -c jot-build -l force -d 'Replace a local image NAME:TAG that jot did not build'

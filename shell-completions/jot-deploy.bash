@@ -23,7 +23,7 @@ _jot__deploy() {
 
     case "${cmd}" in
         jot__deploy)
-            opts="-q -v -h -V --role --memory --timeout --env --architecture --ephemeral-storage --description --alias --force --config --env-name --show-config --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --role --memory --timeout --env --architecture --ephemeral-storage --description --alias --snapstart --force --config --env-name --show-config --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -12,6 +12,7 @@ complete -c jot-deploy -l env-name -d 'Use the file\'s section [env.NAME] over i
 complete -c jot-deploy -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c jot-deploy -l snapstart -d 'Turn on SnapStart: each published version is initialised (with its warm-up) and snapshotted at publish, and cold starts restore the snapshot. $LATEST is never snap-started'
 complete -c jot-deploy -l force -d 'Change a function (or use a role) that jot did not create'
 complete -c jot-deploy -l show-config -d 'Print the settings in effect (JSON, after flags, environment and file) and exit'
 complete -c jot-deploy -s q -l quiet -d 'Print only warnings and errors on stderr'

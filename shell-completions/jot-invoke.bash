@@ -23,7 +23,7 @@ _jot__invoke() {
 
     case "${cmd}" in
         jot__invoke)
-            opts="-q -v -h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --env --config --env-name --show-config --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --init-type --env --config --env-name --show-config --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -63,6 +63,10 @@ _jot__invoke() {
                     ;;
                 --memory)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --init-type)
+                    COMPREPLY=($(compgen -W "on-demand provisioned-concurrency snap-start" -- "${cur}"))
                     return 0
                     ;;
                 --env)

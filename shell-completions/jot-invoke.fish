@@ -7,6 +7,9 @@ complete -c jot-invoke -l timeout -d 'Seconds an invocation may run before it is
 complete -c jot-invoke -l repeat -d 'Send each payload N times (to the same warm sandbox)' -r
 complete -c jot-invoke -l qualifier -d 'Version number or alias of the Lambda function to invoke [default: $LATEST]' -r
 complete -c jot-invoke -l memory -d 'Memory of the local sandbox in MB [default: jot.toml\'s memory, else 1024]' -r
+complete -c jot-invoke -l init-type -d 'How the local sandbox is initialised (AWS_LAMBDA_INITIALIZATION_TYPE); snap-start runs the SnapStart lifecycle (hooks, /runtime/restore/next) without a real snapshot' -r -f -a "on-demand\t''
+provisioned-concurrency\t''
+snap-start\t''"
 complete -c jot-invoke -l env -d 'Environment variable for the local sandbox (NAME=VALUE, repeatable)' -r
 complete -c jot-invoke -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
 complete -c jot-invoke -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
@@ -14,7 +17,7 @@ complete -c jot-invoke -l color -d 'When to colour output: auto (a terminal, and
 always\t''
 never\t''"
 complete -c jot-invoke -l local -d 'Run the image in the local Docker engine even for deployed functions'
-complete -c jot-invoke -l json -d 'Print timings (init, first response, warm p50/p99) as JSON on stderr'
+complete -c jot-invoke -l json -d 'Print timings as JSON on stderr: init, first response, warm p50/p99 and (local) the cold start split into container, Julia start, runtime, responder, warm-up, first response'
 complete -c jot-invoke -l logs -d 'Print the function\'s logs on stderr'
 complete -c jot-invoke -l show-config -d 'Print the settings in effect (JSON, after flags, environment and file) and exit'
 complete -c jot-invoke -s q -l quiet -d 'Print only warnings and errors on stderr'

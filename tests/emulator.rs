@@ -8,16 +8,6 @@ use jot_emulator::{Instance, InstanceConfig, Outcome};
 use jot_run::pool::Pool;
 use jot_tests::*;
 
-fn image_of(file: &str, code: &str, args: &[&str]) -> (Script, String) {
-    let script = script(file, code);
-    let descriptor = json(build(&script.path, args).trim());
-    let image = descriptor["local_image"]["image"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (script, image)
-}
-
 #[tokio::test]
 async fn an_event_that_is_not_json_is_a_function_error_and_the_runtime_goes_on() {
     let (_script, image) = image_of("echo_back.jl", "echo_back(x) = x\n", &[]);

@@ -242,6 +242,18 @@ pub fn build(path: &Path, extra: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("utf-8 descriptor")
 }
 
+/// `jot-build` of a script made from `code`: the script (keep it while the
+/// image is used) and the image reference.
+pub fn image_of(file: &str, code: &str, args: &[&str]) -> (Script, String) {
+    let script = script(file, code);
+    let descriptor = json(build(&script.path, args).trim());
+    let image = descriptor["local_image"]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (script, image)
+}
+
 /// Exit code, stdout and stderr of an output, for assertions.
 pub fn outcome(output: &Output) -> (i32, String, String) {
     (

@@ -36,6 +36,8 @@ pub struct RemoteFunction {
     qualifier: Option<String>,
     logs: bool,
     invoked: bool,
+    /// Init and Restore Duration from the first REPORT line that has them.
+    cold_start: Vec<(&'static str, Duration)>,
 }
 
 /// A function name, partial or full ARN, as Lambda accepts for Invoke.
@@ -78,6 +80,7 @@ impl RemoteFunction {
             qualifier: options.qualifier.clone(),
             logs: options.logs,
             invoked: false,
+            cold_start: Vec::new(),
         }
     }
 
@@ -115,10 +118,14 @@ impl RemoteFunction {
                 .map(|blob| blob.as_ref().to_vec())
                 .unwrap_or_default(),
         );
+        let reported = log.as_deref().map(report_durations).unwrap_or_default();
         let cold = match &log {
-            Some(log) => log.contains("Init Duration"),
+            Some(_) => !reported.is_empty(),
             None => !self.invoked,
         };
+        if self.cold_start.is_empty() {
+            self.cold_start = reported;
+        }
         self.invoked = true;
         let outcome = match output.function_error() {
             Some(kind) => Outcome::FunctionError {
@@ -140,6 +147,30 @@ impl Invoker for RemoteFunction {
     async fn invoke_once(&mut self, payload: Bytes) -> jot_core::Result<Invocation> {
         self.call(payload).await.map_err(Into::into)
     }
+}
+
+/// Lambda's `Init Duration` and `Restore Duration` (SnapStart) from the
+/// REPORT line of a log tail, as `lambda_init` / `lambda_restore`.
+pub fn report_durations(log: &str) -> Vec<(&'static str, Duration)> {
+    let Some(report) = log.lines().rev().find(|l| l.starts_with("REPORT ")) else {
+        return Vec::new();
+    };
+    let field = |name: &str| {
+        report.split('\t').find_map(|part| {
+            let ms = part.trim().strip_prefix(name)?.strip_suffix(" ms")?;
+            ms.trim()
+                .parse::<f64>()
+                .ok()
+                .map(|ms| Duration::from_secs_f64(ms / 1e3))
+        })
+    };
+    [
+        ("lambda_init", "Init Duration:"),
+        ("lambda_restore", "Restore Duration:"),
+    ]
+    .into_iter()
+    .filter_map(|(key, name)| field(name).map(|d| (key, d)))
+    .collect()
 }
 
 /// The log tail Lambda returns base64-encoded, as text.
@@ -171,7 +202,8 @@ pub async fn run(
     let mut function = RemoteFunction::new(&aws, name, options);
     let started = Instant::now();
     let target = function.target();
-    let (report, verdict) = session::run(&target, plan, started, &mut function, out).await;
+    let (mut report, verdict) = session::run(&target, plan, started, &mut function, out).await;
+    report.cold_start = std::mem::take(&mut function.cold_start);
     if options.json {
         output::note(report.to_json().to_string());
     }
@@ -194,6 +226,22 @@ mod tests {
         for bad in ["", "$latest", "a:b", "x".repeat(129).as_str()] {
             assert!(validate_qualifier(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn init_and_restore_durations_come_from_the_report_line() {
+        let log = "START RequestId: a\nEND RequestId: a\nREPORT RequestId: a\tDuration: 2.50 ms\tBilled Duration: 3 ms\tMemory Size: 1024 MB\tMax Memory Used: 60 MB\tInit Duration: 312.25 ms\t\n";
+        assert_eq!(
+            report_durations(log),
+            vec![("lambda_init", Duration::from_secs_f64(0.31225))]
+        );
+        let snap = "REPORT RequestId: b\tDuration: 1.00 ms\tRestore Duration: 474.16 ms\tBilled Restore Duration: 190 ms\n";
+        assert_eq!(
+            report_durations(snap),
+            vec![("lambda_restore", Duration::from_secs_f64(0.47416))]
+        );
+        assert!(report_durations("REPORT RequestId: c\tDuration: 1.00 ms\n").is_empty());
+        assert!(report_durations("no report").is_empty());
     }
 
     #[test]

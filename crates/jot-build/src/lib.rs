@@ -1,5 +1,6 @@
 //! `jot-build`'s test run: the built image invoked once through the local
-//! emulator, its sandbox removed on every path (an error, Ctrl-C, SIGTERM).
+//! emulator, with the runtime's self-test in its init, its sandbox removed on
+//! every path (an error, Ctrl-C, SIGTERM).
 
 pub mod settings;
 
@@ -24,6 +25,13 @@ pub async fn test_run(
     let image = built.require_local_image()?.image.clone();
     let mut config = InstanceConfig::new(&image, &built.name);
     config.timeout = timeout;
+    // The build-time self-test: in this init the runtime pushes the test event
+    // through conversion, the function and JSON, with deprecations as errors,
+    // and fails init if any cache was rebuilt (it would be at every cold start).
+    config.environment.extend([
+        ("JOT_SELF_TEST".to_string(), payload.to_string()),
+        ("JOT_JULIA_FLAGS".to_string(), "--depwarn=error".to_string()),
+    ]);
     let mut function = LocalFunction::new(docker, config);
     let invocation = tokio::select! {
         invocation = function.invoke(bytes::Bytes::from(payload.to_string())) => Ok(invocation),

@@ -8,7 +8,7 @@ use jot_config::{Config, ConfigArgs, env, pick, pick_list, pick_plain};
 use jot_core::limits::Architecture;
 use jot_core::{Error, Result, check, names};
 use jot_image::deps::{check_registry_url, parse_build_arg};
-use jot_image::{BuildRequest, Dependency, Responder, choose_base_image};
+use jot_image::{BuildRequest, Dependency, InitOptions, Responder, choose_base_image};
 use serde_json::{Value, json};
 
 /// jot-build's flags that `jot.toml` can also set.
@@ -53,6 +53,14 @@ pub struct BuildFlags {
     /// Seconds the test invocation may take, init included [default: 120]
     #[arg(long, value_name = "SECONDS")]
     pub test_timeout: Option<u64>,
+    /// Event (JSON) the runtime sends through the function in init, answer discarded, so the
+    /// first request finds it compiled; in inits off the request path (provisioned
+    /// concurrency, SnapStart) unless --warmup-always. A failing warm-up is an init error
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
+    pub warmup_payload: Option<String>,
+    /// Warm up in every init, on-demand cold starts included
+    #[arg(long)]
+    pub warmup_always: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -172,6 +180,14 @@ pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<
             deps,
             registry_urls,
             build_args,
+            init: InitOptions {
+                warmup_payload: flags
+                    .warmup_payload
+                    .as_deref()
+                    .map(|p| check::parse_json_flag("--warmup-payload", p).map(|v| v.to_string()))
+                    .transpose()?,
+                warmup_always: flags.warmup_always,
+            },
         },
         test_payload,
         expect,

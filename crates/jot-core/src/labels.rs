@@ -24,6 +24,10 @@ pub const JOT_VERSION_LABEL: &str = "dev.jot.version";
 pub const JOT_ARCHITECTURE: &str = "dev.jot.architecture";
 /// The script's `--dep` list, as given (for `jot-ls` and people).
 pub const JOT_DEPS: &str = "dev.jot.deps";
+/// Lambda publishes a SnapStart version of a container image only if the image
+/// implements `/runtime/restore/next` or carries this label set to `Allow`;
+/// jot's runtime does both.
+pub const SNAPSTART_LABEL: &str = "com.amazonaws.lambda.feature.snapstart";
 
 /// A time as RFC 3339 in UTC, to the second.
 pub fn rfc3339(at: SystemTime) -> String {
@@ -56,6 +60,7 @@ pub fn image_labels(
             .to_string(),
         ),
         (JOT_VERSION_LABEL, crate::JOT_VERSION.to_string()),
+        (SNAPSTART_LABEL, "Allow".to_string()),
     ]);
     if let Some(module) = &responder.module {
         labels.insert(JOT_MODULE, module.clone());

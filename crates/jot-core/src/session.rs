@@ -31,6 +31,8 @@ pub struct SessionReport {
     pub warm: Vec<Duration>,
     pub errors: usize,
     pub mismatches: usize,
+    /// The first invocation's cold start, phase by phase (local only).
+    pub cold_start: Vec<(&'static str, Duration)>,
 }
 
 impl SessionReport {
@@ -54,6 +56,12 @@ impl SessionReport {
             },
             "errors": self.errors,
             "mismatches": self.mismatches,
+            "cold_start": (!self.cold_start.is_empty()).then(|| {
+                self.cold_start
+                    .iter()
+                    .map(|(phase, d)| (format!("{phase}_ms"), Value::from(ms(*d))))
+                    .collect::<serde_json::Map<_, _>>()
+            }),
         })
     }
 }

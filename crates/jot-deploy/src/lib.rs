@@ -36,6 +36,10 @@ pub struct DeployFlags {
     /// Create this alias, or move it, to the published version
     #[arg(long, value_name = "NAME", env = env::ALIAS)]
     pub alias: Option<String>,
+    /// Turn on SnapStart: each published version is initialised (with its warm-up) and
+    /// snapshotted at publish, and cold starts restore the snapshot. $LATEST is never snap-started
+    #[arg(long)]
+    pub snapstart: bool,
     /// Change a function (or use a role) that jot did not create
     #[arg(long)]
     pub force: bool,
@@ -56,6 +60,7 @@ impl DeployFlags {
             description: self.description.clone(),
             alias: self.alias.clone(),
             force: self.force,
+            snap_start: self.snapstart,
         }
     }
 }
@@ -150,6 +155,7 @@ pub fn settings(flags: &DeployFlags, config: Option<&Config>) -> Result<Settings
         description,
         alias,
         force: flags.force,
+        snap_start: flags.snapstart,
     })
 }
 

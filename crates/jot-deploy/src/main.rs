@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use jot_aws::deploy::{self, Deployer, Settings, architecture};
 use jot_core::cli::{self, OutputArgs};
-use jot_core::{Result, descriptor};
+use jot_core::{Result, descriptor, output};
 use jot_deploy::DeployFlags;
 
 /// Deploy jot images as AWS Lambda functions.
@@ -46,6 +46,11 @@ async fn run(args: Args) -> Result<()> {
     }
     for descriptor in &descriptors {
         architecture::check_wanted(&settings, descriptor)?;
+    }
+    if flags.snapstart {
+        output::note(
+            "note: SnapStart applies to published versions (invoke the version or an alias); $LATEST is not snap-started",
+        );
     }
     let planned = deploy::plan(descriptors)?;
     let mut deployer = Deployer::connect(settings).await?;

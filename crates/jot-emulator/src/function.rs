@@ -7,7 +7,7 @@ use std::time::Duration;
 use bollard::Docker;
 use bytes::Bytes;
 
-use crate::{EmulatorError, Instance, InstanceConfig, Invocation};
+use crate::{ColdStart, EmulatorError, Instance, InstanceConfig, Invocation};
 
 pub struct LocalFunction {
     docker: Docker,
@@ -17,6 +17,10 @@ pub struct LocalFunction {
     retired_logs: String,
     /// Init phase of the first sandbox: creation to its first `GET /next`.
     first_init: Option<Duration>,
+    /// The first sandbox's cold start, split.
+    first_cold_start: Option<ColdStart>,
+    /// Lambda's REPORT line of every invocation, for `--logs`.
+    reports: String,
 }
 
 impl LocalFunction {
@@ -27,6 +31,8 @@ impl LocalFunction {
             instance: None,
             retired_logs: String::new(),
             first_init: None,
+            first_cold_start: None,
+            reports: String::new(),
         }
     }
 
@@ -53,11 +59,26 @@ impl LocalFunction {
     pub async fn invoke(&mut self, payload: Bytes) -> Result<Invocation, EmulatorError> {
         let instance = self.instance().await?;
         let invocation = instance.invoke(payload).await?;
+        let instance = self.instance.as_ref().expect("the instance just answered");
+        let cold_start = invocation
+            .cold
+            .then(|| instance.cold_start(invocation.duration))
+            .flatten();
         if self.first_init.is_none() {
-            let instance = self.instance.as_ref().expect("the instance just answered");
             self.first_init = instance.init_done().map(|at| at - instance.timings.created);
+            self.first_cold_start = cold_start.clone();
         }
+        self.reports.push_str(&report_line(
+            &invocation,
+            self.config.memory_mb,
+            cold_start.as_ref(),
+        ));
         Ok(invocation)
+    }
+
+    /// The first sandbox's cold start split into its phases, once known.
+    pub fn first_cold_start(&self) -> Option<&ColdStart> {
+        self.first_cold_start.as_ref()
     }
 
     /// How long the first sandbox took to initialise, once known.
@@ -65,12 +86,14 @@ impl LocalFunction {
         self.first_init
     }
 
-    /// Logs of every sandbox this function ran, oldest first.
+    /// Logs of every sandbox this function ran, oldest first, then Lambda's
+    /// REPORT line of each invocation.
     pub async fn logs(&self) -> String {
         let mut text = self.retired_logs.clone();
         if let Some(instance) = &self.instance {
             text.push_str(&instance.logs().await);
         }
+        text.push_str(&self.reports);
         text
     }
 
@@ -86,4 +109,26 @@ impl jot_core::session::Invoker for LocalFunction {
     async fn invoke_once(&mut self, payload: Bytes) -> jot_core::Result<Invocation> {
         self.invoke(payload).await.map_err(Into::into)
     }
+}
+
+/// Lambda's REPORT line: `Init Duration` on a cold start, `Restore Duration`
+/// instead for a SnapStart restore, as Lambda writes them.
+pub fn report_line(invocation: &Invocation, memory_mb: u32, cold: Option<&ColdStart>) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let duration = ms(invocation.duration);
+    let mut line = format!(
+        "REPORT RequestId: {}\tDuration: {duration:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB",
+        invocation.request_id,
+        duration.ceil().max(1.0) as u64,
+    );
+    match cold {
+        Some(ColdStart {
+            restore: Some(restore),
+            ..
+        }) => line.push_str(&format!("\tRestore Duration: {:.2} ms", ms(*restore))),
+        Some(cold) => line.push_str(&format!("\tInit Duration: {:.2} ms", ms(cold.init))),
+        None => {}
+    }
+    line.push('\n');
+    line
 }

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use jot_docker::DockerError;
 
+use crate::phases::{ColdStart, Seen};
 use crate::runtime_api::{Event, Health, Invocation, Outcome, RuntimeApi, epoch_ms, trace_id};
 use crate::{EmulatorError, MAX_PAYLOAD_BYTES};
 
@@ -40,7 +41,8 @@ pub struct InstanceConfig {
     pub ephemeral_storage_mb: u32,
     /// `AWS_LAMBDA_FUNCTION_VERSION`: `$LATEST` or a published version number.
     pub version: String,
-    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand` or `provisioned-concurrency`.
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand`, `provisioned-concurrency`
+    /// or `snap-start` (the runtime then goes through `/runtime/restore/next`).
     pub initialization_type: String,
     /// CPUs of the sandbox (None: no limit).
     pub cpus: Option<f64>,
@@ -87,6 +89,8 @@ impl InstanceConfig {
 pub struct InstanceTimings {
     /// Just before the container was created.
     pub created: Instant,
+    /// The same moment by the wall clock (the runtime reports epoch times).
+    pub created_at: SystemTime,
     /// When the container had started.
     pub started: Instant,
 }
@@ -107,6 +111,7 @@ impl Instance {
     pub async fn start(docker: &Docker, config: InstanceConfig) -> Result<Instance, EmulatorError> {
         let (api, addr, server) = RuntimeApi::serve(config.function_arn()).await?;
         let created = Instant::now();
+        let created_at = SystemTime::now();
         let container_id = match create_container(docker, &config, &api.address(addr)).await {
             Ok(id) => id,
             Err(e) => {
@@ -141,7 +146,11 @@ impl Instance {
             api,
             server,
             config,
-            timings: InstanceTimings { created, started },
+            timings: InstanceTimings {
+                created,
+                created_at,
+                started,
+            },
             invocations: Default::default(),
         })
     }
@@ -211,6 +220,20 @@ impl Instance {
             }
         }
         text
+    }
+
+    /// The split of this sandbox's cold start, once its init is done;
+    /// `first_response` is its first invocation's duration.
+    pub fn cold_start(&self, first_response: Duration) -> Option<ColdStart> {
+        let seen = Seen {
+            created: self.timings.created,
+            created_at: self.timings.created_at,
+            started: self.timings.started,
+            first_next: self.init_done()?,
+            restore_next: self.api.restore_next.get().copied(),
+            first_response,
+        };
+        Some(ColdStart::split(&seen, self.api.init_phases.get()))
     }
 
     /// False once the sandbox failed (init error, exit, timeout): it answers no more.

@@ -12,11 +12,13 @@ mod error;
 mod function;
 pub mod http;
 mod instance;
+mod phases;
 mod runtime_api;
 
 pub use error::EmulatorError;
 pub use function::LocalFunction;
 pub use instance::{EMULATOR_LABEL, INIT_BUDGET, Instance, InstanceConfig, InstanceTimings};
+pub use phases::{ColdStart, RuntimePhases};
 pub use runtime_api::{Invocation, Outcome};
 
 pub use jot_core::invocation::MAX_PAYLOAD_BYTES;

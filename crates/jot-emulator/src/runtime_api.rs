@@ -50,6 +50,10 @@ pub(crate) struct RuntimeApi {
     /// is told: with host networking any local process can reach the port,
     /// so a request outside the prefix never sees or answers an event.
     pub prefix: String,
+    /// The runtime's own init timings (its `Jot-Init-Phases` header on the first `GET /next`).
+    pub init_phases: OnceLock<crate::phases::RuntimePhases>,
+    /// When the runtime asked `GET /runtime/restore/next` (SnapStart: the snapshot point).
+    pub restore_next: OnceLock<Instant>,
 }
 
 impl RuntimeApi {
@@ -75,6 +79,8 @@ impl RuntimeApi {
             first_next: OnceLock::new(),
             function_arn,
             prefix: format!("/{}", uuid::Uuid::new_v4().simple()),
+            init_phases: OnceLock::new(),
+            restore_next: OnceLock::new(),
         });
         let server = tokio::spawn(accept_loop(listener, api.clone()));
         Ok((api, addr, server))
@@ -129,7 +135,7 @@ async fn accept_loop(listener: TcpListener, api: Arc<RuntimeApi>) {
 
 type Reply = Response<Full<Bytes>>;
 
-fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
+pub(crate) fn reply(status: StatusCode, body: impl Into<Bytes>) -> Reply {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
@@ -160,17 +166,13 @@ async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Repl
         ));
     };
     let reply = match (request.method(), route) {
-        (&Method::GET, "invocation/next") => next_event(&api).await,
-        (&Method::POST, "init/error") => {
-            let error_type = error_type_header(&request, "Runtime.Unknown");
-            match read_body(request).await {
-                Ok(body) => {
-                    api.fail(Outcome::FunctionError { error_type, body });
-                    accepted()
-                }
-                Err(reply) => reply,
-            }
+        (&Method::GET, "invocation/next") => {
+            crate::phases::record(&api.init_phases, request.headers());
+            next_event(&api).await
         }
+        (&Method::GET, "restore/next") => crate::phases::restore_next(&api),
+        // Both end the sandbox: it failed to initialise, or to come back from a snapshot.
+        (&Method::POST, "init/error" | "restore/error") => sandbox_failed(&api, request).await,
         (&Method::POST, route) => match route
             .strip_prefix("invocation/")
             .and_then(|rest| rest.rsplit_once('/'))
@@ -214,6 +216,18 @@ async fn handle(api: Arc<RuntimeApi>, request: Request<Incoming>) -> Result<Repl
         ),
     };
     Ok(reply)
+}
+
+/// An init or restore error: the sandbox answers no more; every invocation gets this error.
+async fn sandbox_failed(api: &RuntimeApi, request: Request<Incoming>) -> Reply {
+    let error_type = error_type_header(&request, "Runtime.Unknown");
+    match read_body(request).await {
+        Ok(body) => {
+            api.fail(Outcome::FunctionError { error_type, body });
+            accepted()
+        }
+        Err(reply) => reply,
+    }
 }
 
 fn resolve_or_reject(api: &RuntimeApi, id: &str, outcome: Outcome) -> Reply {

@@ -4,12 +4,11 @@ use std::collections::HashMap;
 
 use jot_core::descriptor::{Descriptor, LocalImage, ResponderKind};
 use jot_core::error::{Error, Result};
+use jot_core::limits::Architecture;
 use jot_core::output::Step;
 use jot_core::{labels, names};
 use jot_docker::bollard::models::ImageInspect;
 use jot_docker::{Docker, inspect_image};
-
-use jot_core::limits::Architecture;
 
 use crate::base::prepare_base_image;
 use crate::builder::run_builder;
@@ -38,6 +37,8 @@ pub struct BuildRequest {
     pub registry_urls: Vec<String>,
     /// `--build-arg`s for the builder's runs (not the shared runtime stage's).
     pub build_args: Vec<(String, String)>,
+    /// What the runtime does in init before the first event.
+    pub init: InitOptions,
 }
 
 impl BuildRequest {
@@ -55,14 +56,37 @@ impl BuildRequest {
             deps: Vec::new(),
             registry_urls: Vec::new(),
             build_args: Vec::new(),
+            init: InitOptions::default(),
         }
     }
+
+    /// The architecture the image is built for: the one asked for, else x86_64
+    /// (after [`build`] has read the base image, the base image's).
+    pub fn target_architecture(&self) -> Architecture {
+        self.architecture.unwrap_or(Architecture::X86_64)
+    }
+}
+
+/// The init-time work asked for on the command line (`--warmup-payload`, `--warmup-always`).
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// An event the runtime sends through the responder in init (answer discarded).
+    pub warmup_payload: Option<String>,
+    /// Warm up in every init, not only when init is off the request path
+    /// (provisioned concurrency, SnapStart).
+    pub warmup_always: bool,
 }
 
 /// Builds the image and returns its `local_image` descriptor.
 pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor> {
     let base = prepare_base_image(docker, &request.base_image, request.pull).await?;
     let architecture = base_architecture(&request.base_image, &base, request.architecture)?;
+    // From here on the request names the architecture the image really has
+    // (its CPU targets, its tag).
+    let request = &BuildRequest {
+        architecture: Some(architecture),
+        ..request.clone()
+    };
     let base_id = base.id.clone().unwrap_or_default();
     let tag = match &request.tag {
         Some(tag) => tag.clone(),

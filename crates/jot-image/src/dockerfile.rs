@@ -4,13 +4,39 @@
 use std::collections::HashMap;
 
 use jot_core::descriptor::ResponderKind;
+use jot_core::limits::Architecture;
 
 use crate::build::BuildRequest;
 use crate::template;
 
-/// The environment that tells the runtime what to load and call: set by an
-/// `ENV` step for a package, written into the image config for a script.
+/// The CPU targets Julia's own release builds compile for, per architecture:
+/// caches made with them load on any Lambda host of that architecture (a cache
+/// for the build machine's CPU alone is rejected on another one and rebuilt
+/// into /tmp at every cold start).
+pub fn julia_cpu_target(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::X86_64 => "generic;sandybridge,-xsaveopt,clone_all;haswell,-rdrnd,base(1)",
+        Architecture::Arm64 => {
+            "generic;cortex-a57;thunderx2t99;carmel,clone_all;apple-m1,base(3);neoverse-512tvb,base(3)"
+        }
+    }
+}
+
+/// The environment that tells the runtime what to load and call (and what
+/// to do in init): set by an `ENV` step for a package, written into the image
+/// config for a script.
 pub fn responder_env(request: &BuildRequest) -> Vec<(&'static str, String)> {
+    let mut env = load_env(request);
+    if let Some(payload) = &request.init.warmup_payload {
+        env.push(("JOT_WARMUP_PAYLOAD", payload.clone()));
+    }
+    if request.init.warmup_always {
+        env.push(("JOT_WARM_UP", "1".into()));
+    }
+    env
+}
+
+fn load_env(request: &BuildRequest) -> Vec<(&'static str, String)> {
     let responder = &request.responder;
     let info = &responder.info;
     match info.kind {
@@ -80,6 +106,14 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
     };
     template::DOCKERFILE
         .replace("{{BASE_IMAGE}}", &request.base_image)
+        .replace(
+            "{{CPU_TARGET}}",
+            julia_cpu_target(request.target_architecture()),
+        )
+        .replace(
+            "{{ARCHITECTURE}}",
+            request.target_architecture().lambda_name(),
+        )
         .replace("{{DEPENDENCIES}}", &dependencies)
         .replace("{{RESPONDER_ENV}}", &responder_env)
         .replace("{{CODE}}", &code)

@@ -17,7 +17,7 @@ pub mod tag;
 pub mod template;
 
 pub use base::{BASE_IMAGE_MAX_AGE, DEFAULT_JULIA_VERSION, choose_base_image, prepare_base_image};
-pub use build::{BuildRequest, build};
+pub use build::{BuildRequest, InitOptions, build};
 pub use deps::Dependency;
 pub use responder::Responder;
 pub use tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};

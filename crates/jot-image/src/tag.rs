@@ -22,6 +22,10 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
     ];
     parts.extend(template::hash_parts());
     parts.push(base_image_id.as_bytes());
+    // What init does is part of the image's config.
+    let init = format!("{:?}", request.init);
+    parts.push(init.as_bytes());
+    parts.push(request.target_architecture().lambda_name().as_bytes());
     content_hash(&parts, 12)
 }
 

@@ -1,7 +1,7 @@
 //! The Julia runtime and image template, compiled into every jot-build so an
 //! installed binary needs nothing else on disk.
 
-/// The Dockerfile template (placeholders `{{BASE_IMAGE}}`, `{{DEPENDENCIES}}`, `{{RESPONDER_ENV}}`, `{{CODE}}`).
+/// The Dockerfile template (placeholders `{{BASE_IMAGE}}`, `{{CPU_TARGET}}`, `{{ARCHITECTURE}}`, `{{DEPENDENCIES}}`, `{{RESPONDER_ENV}}`, `{{CODE}}`).
 pub const DOCKERFILE: &str = include_str!("../../../runtime-template/Dockerfile.in");
 
 /// One file of the runtime, copied to `/opt/jot/<path>` in every image.

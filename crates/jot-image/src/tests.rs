@@ -23,7 +23,56 @@ fn request(dir: &std::path::Path) -> BuildRequest {
         deps: Vec::new(),
         registry_urls: Vec::new(),
         build_args: Vec::new(),
+        init: Default::default(),
     }
+}
+
+#[test]
+fn the_dockerfile_pins_cpu_targets_and_depots_before_the_first_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = request(dir.path());
+    let x86 = render_dockerfile(&request, &HashMap::new());
+    let first_run = x86.find("\nRUN ").expect("a RUN step");
+    let env = x86
+        .find("ENV JULIA_DEPOT_PATH=/tmp/jot-depot:/opt/jot/depot \\\n")
+        .expect("the writable depot first, the image's own behind it");
+    let cpu = x86
+        .find("JULIA_CPU_TARGET=\"generic;sandybridge,-xsaveopt,clone_all;haswell,-rdrnd,base(1)\"")
+        .expect("Julia's release CPU targets for x86_64");
+    assert!(env < first_run && cpu < first_run, "{x86}");
+    request.architecture = Some(jot_core::limits::Architecture::Arm64);
+    let arm = render_dockerfile(&request, &HashMap::new());
+    assert!(arm.contains(
+        "JULIA_CPU_TARGET=\"generic;cortex-a57;thunderx2t99;carmel,clone_all;apple-m1,base(3);neoverse-512tvb,base(3)\""
+    ));
+    // The bundled depot is recorded at build time and appended by bootstrap.
+    let bootstrap = template::RUNTIME_FILES
+        .iter()
+        .find(|f| f.path == "bootstrap")
+        .map(|f| String::from_utf8_lossy(f.contents).into_owned())
+        .unwrap();
+    assert!(
+        bootstrap.contains("Base.DATAROOTDIR, \"julia\"") && bootstrap.contains(">\"$bundled\"")
+    );
+    assert!(bootstrap.contains("export JULIA_DEPOT_PATH=\"$JULIA_DEPOT_PATH:$depot_dir\""));
+}
+
+#[test]
+fn warm_up_flags_become_environment_and_change_the_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut request = request(dir.path());
+    let plain = derive_tag(&request, "sha256:base");
+    assert!(
+        !responder_env(&request)
+            .iter()
+            .any(|(k, _)| k.starts_with("JOT_WARM"))
+    );
+    request.init.warmup_payload = Some("[1,2]".into());
+    request.init.warmup_always = true;
+    let env = responder_env(&request);
+    assert!(env.contains(&("JOT_WARMUP_PAYLOAD", "[1,2]".to_string())));
+    assert!(env.contains(&("JOT_WARM_UP", "1".to_string())));
+    assert_ne!(derive_tag(&request, "sha256:base"), plain);
 }
 
 #[test]

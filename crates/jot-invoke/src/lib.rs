@@ -118,6 +118,10 @@ pub async fn invoke_local(
         eprint!("{}", function.logs().await);
     }
     let init = function.first_init();
+    let cold_start = function
+        .first_cold_start()
+        .map(|c| c.phases.clone())
+        .unwrap_or_default();
     function.shutdown().await;
     let (mut report, verdict) = match ran {
         Ok(ran) => ran,
@@ -129,6 +133,7 @@ pub async fn invoke_local(
         }
     };
     report.init = init;
+    report.cold_start = cold_start;
     if reporting.json {
         output::note(report.to_json().to_string());
     }

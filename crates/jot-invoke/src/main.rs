@@ -46,7 +46,8 @@ struct Args {
     /// Send each payload N times (to the same warm sandbox)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
-    /// Print timings (init, first response, warm p50/p99) as JSON on stderr
+    /// Print timings as JSON on stderr: init, first response, warm p50/p99 and (local) the
+    /// cold start split into container, Julia start, runtime, responder, warm-up, first response
     #[arg(long)]
     json: bool,
     /// Print the function's logs on stderr
@@ -58,6 +59,11 @@ struct Args {
     /// Memory of the local sandbox in MB [default: jot.toml's memory, else 1024]
     #[arg(long, value_name = "MB", env = jot_config::env::MEMORY)]
     memory: Option<u32>,
+    /// How the local sandbox is initialised (AWS_LAMBDA_INITIALIZATION_TYPE); snap-start
+    /// runs the SnapStart lifecycle (hooks, /runtime/restore/next) without a real snapshot
+    #[arg(long, value_name = "TYPE", default_value = "on-demand",
+          value_parser = ["on-demand", "provisioned-concurrency", "snap-start"])]
+    init_type: String,
     /// Environment variable for the local sandbox (NAME=VALUE, repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
@@ -100,6 +106,7 @@ async fn invoke(args: Args) -> Result<()> {
                 config.timeout = Duration::from_secs(settings.timeout.into());
                 config.memory_mb = settings.memory;
                 config.environment = environment.clone();
+                config.initialization_type = args.init_type.clone();
                 let reporting = Reporting {
                     logs: args.logs,
                     json: args.json,

@@ -10,7 +10,7 @@ module JotRuntime
 
 using Sockets
 
-export LambdaContext, remaining_time_ms
+export LambdaContext, remaining_time_ms, register_before_snapshot, register_after_restore
 
 const API_PREFIX = "/2018-06-01/runtime"          # under the address's own prefix
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100   # what the Runtime API accepts
@@ -25,7 +25,10 @@ include("context.jl")       # LambdaContext and the configuration from ENV
 include("errors.jl")        # error reports to the Runtime API and stderr
 include("load.jl")          # loading the responder (init)
 include("warmup.jl")        # compiling the hot path in init
-include("loop.jl")          # the invocation loop and main()
+include("loop.jl")          # the invocation loop
+include("snapstart.jl")     # SnapStart: hooks, restore/next, restore/error
+include("selftest.jl")      # the build-time self-test (no cache rebuilt at run time)
+include("main.jl")          # init (timed) and main()
 include("precompile.jl")    # the workload of `bootstrap --precompile`
 
 # (The ccall lives in a function: a top-level statement with a ccall is compiled, not

@@ -118,10 +118,11 @@ mutable struct Conn
     sock::Union{Nothing,TCPSocket}
     reqbuf::IOBuffer
     resp::Response                  # reused for every response
+    extra::String                   # header lines added to GET requests ("" for none)
 end
 
 Conn(a::RuntimeAddress) =
-    Conn(a.host, a.port, a.hostport, a.prefix * API_PREFIX, nothing, IOBuffer(), Response())
+    Conn(a.host, a.port, a.hostport, a.prefix * API_PREFIX, nothing, IOBuffer(), Response(), "")
 Conn(api::AbstractString) = Conn(parse_runtime_api(api))
 
 function connect!(c::Conn)
@@ -156,7 +157,7 @@ function build_request(c::Conn, method::String, path::String, body::Vector{UInt8
         isempty(errortype) || write(buf, "Lambda-Runtime-Function-Error-Type: ", errortype, "\r\n")
         write(buf, "\r\n", body)
     else
-        write(buf, "\r\n")
+        write(buf, c.extra, "\r\n")
     end
     return take!(buf)
 end

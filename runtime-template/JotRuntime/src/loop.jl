@@ -7,7 +7,10 @@ function next_event!(c::Conn)
     while true
         try
             resp = request!(c, "GET", "$(c.base)/invocation/next", EMPTY, "")
-            resp.status == 200 && return resp
+            if resp.status == 200
+                isempty(c.extra) || (c.extra = "")    # the init report goes once
+                return resp
+            end
             println(stderr, "[jot] /invocation/next returned HTTP $(resp.status): ",
                     abbreviate(String(copy(resp.body)), 500))
         catch e
@@ -26,7 +29,9 @@ end
 function serve(c::Conn, f::F, ::Type{T}, ctx::Val{C}, cfg::Config) where {F,T,C}
     while true
         next_event!(c)
-        handle_invocation(c, f, T, ctx, cfg)
+        # In the latest world: on Julia ≥ 1.12 bindings that an event defines
+        # (an eval, an include) are seen by the next one, as on older releases.
+        Base.invokelatest(handle_invocation, c, f, T, ctx, cfg)
     end
 end
 
@@ -104,63 +109,5 @@ function post_response(c::Conn, id::String, out::Vector{UInt8})
         println(stderr, "[jot] could not post the response of $id: ", sprint(showerror, e))
     end
     return nothing
-end
-
-# Warm-up compiles the hot path before the first event. Julia's `precompile`
-# infers whole call graphs (error paths included), so it compiles more than one
-# event needs: measured on 1.5, an on-demand cold start reaches its first
-# response ~350 ms later with it than without. It pays only when init is off the
-# request path: provisioned concurrency and SnapStart
-# (AWS_LAMBDA_INITIALIZATION_TYPE). JOT_WARM_UP=1 or 0 forces it on or off.
-function warm_up_wanted()
-    forced = get(ENV, "JOT_WARM_UP", "")
-    forced == "1" && return true
-    forced == "0" && return false
-    return get(ENV, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand") != "on-demand"
-end
-
-function main()
-    api = get(ENV, "AWS_LAMBDA_RUNTIME_API", "")
-    if isempty(api)
-        println(stderr, "[jot] AWS_LAMBDA_RUNTIME_API is not set; this runs inside a Lambda ",
-                "execution environment (or `jot-invoke --local`)")
-        exit(1)
-    end
-    address = try
-        parse_runtime_api(api)
-    catch e
-        e isa AddressError || rethrow()
-        # Nothing to report an init error to: one line on stderr, no stack trace.
-        println(stderr, "[jot] ", e.msg)
-        exit(1)
-    end
-    c = Conn(address)
-    cfg = Config()
-    loaded = try
-        load_responder(cfg)
-    catch e
-        e isa InterruptException && exit(130)
-        fail = e isa InitFailure ? e :
-               InitFailure("Runtime.InitError", sprint(showerror, e),
-                           user_frames(catch_backtrace(), :main))
-        post_error(c, "", fail.errortype, fail.errortype, fail.msg, fail.frames)
-        exit(1)
-    end
-    _, f, T, takes_ctx = loaded
-    try
-        # invokelatest: the responder's methods are newer than this function.
-        if warm_up_wanted()
-            try
-                Base.invokelatest(warm_up, c, f, T, takes_ctx, cfg)
-            catch e                               # only an optimisation: never fatal
-                e isa InterruptException && rethrow()
-                println(stderr, "[jot] warning: warm-up failed: ", sprint(showerror, e))
-            end
-        end
-        Base.invokelatest(serve, c, f, T, Val(takes_ctx), cfg)
-    catch e
-        e isa InterruptException && exit(130)
-        rethrow()
-    end
 end
 

@@ -31,6 +31,8 @@ function precompile_workload()
     precompile(make_context, (Response, Config))
     precompile(load_responder, (Config,))
     precompile(main, ())
+    precompile(main, (Float64,))
+    precompile(report_init!, (Conn, InitClock))
     precompile_cold_path()
     return nothing
 end

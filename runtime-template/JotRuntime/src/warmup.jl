@@ -69,7 +69,6 @@ function warm_up(c::Conn, f, ::Type{T}, takes_ctx::Bool, cfg::Config) where {T}
     ev = parse_json("{\"a\":[1,-2,3.5e2,\"x\\n\\u00e9\\ud83d\\ude00\",true,false,null,{}]," *
                     "\"b\":{\"c\":\"\",\"d\":1,\"e\":2.5,\"f\":true,\"g\":null}}")
     write_json(IOBuffer(), ev["a"])
-    warm_http(c, takes_ctx, cfg)
     for nulls in (false, true)
         try
             convert_event(T, sample_event(T, nulls))
@@ -82,6 +81,15 @@ function warm_up(c::Conn, f, ::Type{T}, takes_ctx::Bool, cfg::Config) where {T}
         foreach(precompile_writer, Base.return_types(f, args))
     catch
     end
+    warm_loop(c, f, T, takes_ctx, cfg)
+    return nothing
+end
+
+# The loop around the function: the HTTP client over canned bytes and the methods
+# that take an event and post its answer.
+function warm_loop(c::Conn, f, ::Type{T}, takes_ctx::Bool, cfg::Config) where {T}
+    warm_http(c, takes_ctx, cfg)
+    precompile(serve, (Conn, typeof(f), Type{T}, Val{takes_ctx}, Config))
     precompile(next_event!, (Conn,))
     precompile(handle_invocation, (Conn, typeof(f), Type{T}, Val{takes_ctx}, Config))
     precompile(post_response, (Conn, String, Vector{UInt8}))
@@ -109,3 +117,27 @@ function warm_http(c::Conn, takes_ctx::Bool, cfg::Config)
     return nothing
 end
 
+
+"""The event of `--warmup-payload` (JOT_WARMUP_PAYLOAD), or "" for none."""
+warmup_payload() = get(ENV, "JOT_WARMUP_PAYLOAD", "")
+
+# A context for calls made in init: no request, a deadline a minute away.
+warm_context(cfg::Config) =
+    LambdaContext("warm-up", floor(Int64, time() * 1000) + 60_000, "", "", nothing, nothing,
+                  cfg.function_name, cfg.function_version, cfg.memory_mb, cfg.log_group,
+                  cfg.log_stream)
+
+"""
+    warm_call(f, T, takes_ctx, cfg, payload)
+
+Run `payload` (JSON) through what an invocation runs (the reader, the conversion
+to T, the function, the writer) and discard the answer: everything the first
+event needs is compiled in init. Errors propagate (a failing warm-up is an init
+error).
+"""
+function warm_call(f, ::Type{T}, takes_ctx::Bool, cfg::Config, payload::String) where {T}
+    arg = convert_event(T, parse_json(payload))
+    result = takes_ctx ? f(arg, warm_context(cfg)) : f(arg)
+    write_json(IOBuffer(), result)
+    return nothing
+end

@@ -81,6 +81,7 @@ end
 
 # A fake Runtime API under `prefix`: /invocation/next hands out the events put in
 # `events` ((id, body, extra headers) tuples), blocking while there are none;
+# GET /restore/next answers at once (a restore);
 # responses and errors get 202; anything else (e.g. outside the prefix) 404.
 function runtime_api(prefix::String = "")
     events = Channel{Tuple{String,String,String}}(32)
@@ -93,6 +94,8 @@ function runtime_api(prefix::String = "")
                 "Lambda-Runtime-Deadline-Ms: ", floor(Int64, time() * 1000) + 60_000, "\r\n",
                 "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:f\r\n",
                 extra)), false)
+        elseif req.method == "GET" && req.path == base * "/restore/next"
+            return (http_response(200, ""), false)
         elseif req.method == "POST" && startswith(req.path, base * "/") &&
                (endswith(req.path, "/response") || endswith(req.path, "/error"))
             return (http_response(202, "{\"status\":\"OK\"}"; reason = "Accepted"), false)

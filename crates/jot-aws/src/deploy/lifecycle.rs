@@ -7,6 +7,7 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::types::{
     Architecture, Environment, EphemeralStorage, FunctionCode, FunctionConfiguration, PackageType,
+    SnapStart, SnapStartApplyOn,
 };
 use jot_core::descriptor::{Descriptor, FunctionInfo, Kind, RemoteImage};
 use jot_core::output;
@@ -29,6 +30,7 @@ pub(super) struct Snapshot {
     architecture: Option<Architecture>,
     ephemeral_storage: Option<i32>,
     description: String,
+    snap_start: bool,
 }
 
 impl Snapshot {
@@ -53,6 +55,10 @@ impl Snapshot {
                 .and_then(|c| c.description())
                 .unwrap_or_default()
                 .to_string(),
+            snap_start: config
+                .and_then(|c| c.snap_start())
+                .and_then(|s| s.apply_on())
+                .is_some_and(|a| *a == SnapStartApplyOn::PublishedVersions),
         }
     }
 }
@@ -216,6 +222,7 @@ impl Deployer {
             && s.architecture
                 .as_ref()
                 .is_none_or(|a| snapshot.architecture.as_ref() == Some(a))
+            && s.snap_start.is_none_or(|on| on == snapshot.snap_start)
     }
 
     pub(super) async fn get_function(
@@ -278,6 +285,7 @@ impl Deployer {
                 )
                 .description(&description)
                 .set_tags(Some(wanted_tags.clone().into_iter().collect()))
+                .set_snap_start(s.snap_start.map(snap_start))
                 .publish(false);
             if let Some(variables) = &s.environment {
                 request = request.environment(
@@ -416,12 +424,14 @@ impl Deployer {
             .role
             .clone()
             .filter(|wanted| Some(wanted) != current.role.as_ref());
+        let snap = s.snap_start.filter(|on| *on != current.snap_start);
         let config_changed = memory.is_some()
             || timeout.is_some()
             || storage.is_some()
             || environment.is_some()
             || description.is_some()
-            || role.is_some();
+            || role.is_some()
+            || snap.is_some();
         if config_changed {
             let storage = storage.map(ephemeral).transpose()?;
             self.wait_updated(name).await?;
@@ -440,6 +450,7 @@ impl Deployer {
                         }))
                         .set_description(description.clone())
                         .set_role(role.clone())
+                        .set_snap_start(snap.map(snap_start))
                         .set_revision_id(revision.clone())
                         .send()
                 })
@@ -527,6 +538,16 @@ where
     E: aws_sdk_lambda::error::ProvideErrorMetadata,
 {
     error_code(error) == Some("PreconditionFailedException")
+}
+
+/// SnapStart for published versions (Lambda never snap-starts `$LATEST`), or off.
+fn snap_start(on: bool) -> SnapStart {
+    let apply_on = if on {
+        SnapStartApplyOn::PublishedVersions
+    } else {
+        SnapStartApplyOn::None
+    };
+    SnapStart::builder().apply_on(apply_on).build()
 }
 
 fn ephemeral(size: i32) -> Result<EphemeralStorage> {

@@ -29,6 +29,8 @@ pub struct DeployOptions {
     pub description: Option<String>,
     pub alias: Option<String>,
     pub force: bool,
+    /// Turn SnapStart on for published versions.
+    pub snap_start: bool,
 }
 
 /// Checked settings: each `None` means "keep the function's value" on an
@@ -44,6 +46,8 @@ pub struct Settings {
     pub description: Option<String>,
     pub alias: Option<String>,
     pub force: bool,
+    /// `Some(true)`: SnapStart on for published versions; `None`: keep.
+    pub snap_start: Option<bool>,
 }
 
 impl Settings {
@@ -92,6 +96,7 @@ impl Settings {
             ephemeral_storage,
             description: options.description.clone(),
             alias: options.alias.clone(),
+            snap_start: options.snap_start.then_some(true),
             force: options.force,
         })
     }

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `make bench`, cold starts (issue 12): the first response of three functions,
+# each variant beside floors measured in the same run, all timed the same way:
+# whole commands (start to exit, container removal included), interleaved
+# round by round, median of JOT_BENCH_RUNS (>= 5).
+#   functions  increment_vector; summarise_sales (structs sorted, grouped and
+#              formatted with Printf: compiles a lot on its first call);
+#              SalesReport (the same work as a package, precompiled at build)
+#   variants   plain; warm-up (--warmup-payload, --warmup-always: the call moves
+#              into init) - the whole command pays it either way on demand;
+#              snap-start (--init-type snap-start locally: the lifecycle, not a
+#              restore; the split shows what a restored sandbox would skip)
+#   floors     docker run --rm IMAGE true; docker run --rm IMAGE julia -e 0
+# Also: each image's size beside the base image's, each build's time, and the
+# internal split (jot-invoke --local --json) of the first invocation.
+set -euo pipefail
+JOT_SCRIPT_NAME=bench-coldstart.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bin=${JOT_BENCH_BIN:-target/release}
+runs=${JOT_BENCH_RUNS:-5}
+[ "$runs" -ge 5 ] || die "JOT_BENCH_RUNS must be at least 5 (medians of fewer say little)"
+export JOT_BASE_IMAGE=${JOT_BASE_IMAGE:-jot/julia:1.5.3-bullseye}
+work=$(mktemp -d)
+results=$work/results
+trap 'rm -rf "$work"' EXIT
+cp -r scripts/bench-coldstart/. examples/increment_vector.jl "$work/"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(eval("d"+sys.argv[1]))' "$1"; }
+
+sales='[{"region":"north","product":"tea","units":3,"price":2.5},{"region":"south","product":"jam","units":1,"price":4.0},{"region":"north","product":"jam","units":2,"price":4.0}]'
+# name|path|build flags|payload
+functions=(
+  "increment_vector|$work/increment_vector.jl|--arg-type Vector{Int}|[1,2,3]"
+  "summarise_sales|$work/summarise_sales.jl|--arg-type Vector{Sale}|$sales"
+  "SalesReport|$work/SalesReport|--function report --arg-type Vector{Sale}|$sales"
+)
+
+# Build every function plain and with the warm-up, timing each build (the
+# runtime stage exists after the first; a package's build precompiles it).
+images=()
+for entry in "${functions[@]}"; do
+  IFS='|' read -r name path flags payload <<<"$entry"
+  for variant in plain warmup; do
+    extra=()
+    [ "$variant" = warmup ] && extra=(--warmup-payload "$payload" --warmup-always)
+    # shellcheck disable=SC2086  # $flags is a word list
+    t0=$(now_ms)
+    descriptor=$("$bin/jot-build" "$path" $flags --name "bench-cs-${name,,}-$variant" "${extra[@]}")
+    build_ms=$(( $(now_ms) - t0 ))
+    image=$(json_field "['local_image']['image']" <<<"$descriptor")
+    size=$(docker image inspect --format '{{.Size}}' "$image")
+    echo "build $name $variant $build_ms $size" >>"$results"
+    images+=("$name|$variant|$image|$payload")
+  done
+done
+base_size=$(docker image inspect --format '{{.Size}}' "$JOT_BASE_IMAGE")
+echo "base $base_size" >>"$results"
+log "built ${#images[@]} images on $JOT_BASE_IMAGE; $runs interleaved rounds"
+
+# One image stands for the floors (they do not depend on the code layer).
+floor_image=$(cut -d'|' -f3 <<<"${images[0]}")
+for round in $(seq "$runs"); do
+  t0=$(now_ms); docker run --rm --network host --entrypoint true "$floor_image" >/dev/null 2>&1
+  echo "floor true $(( $(now_ms) - t0 ))" >>"$results"
+  t0=$(now_ms); docker run --rm --network host --entrypoint julia "$floor_image" -e 0 >/dev/null 2>&1
+  echo "floor julia $(( $(now_ms) - t0 ))" >>"$results"
+  for entry in "${images[@]}"; do
+    IFS='|' read -r name variant image payload <<<"$entry"
+    types=(on-demand)
+    [ "$variant" = warmup ] && types=(on-demand snap-start)
+    for type in "${types[@]}"; do
+      label=$variant
+      [ "$type" = snap-start ] && label=snapstart
+      t0=$(now_ms)
+      report=$("$bin/jot-invoke" --local --image "$image" --payload "$payload" --init-type "$type" --json 2>&1 >/dev/null | grep '^{' || true)
+      echo "invoke $name $label $(( $(now_ms) - t0 )) $report" >>"$results"
+    done
+  done
+  log "round $round of $runs done"
+done
+for entry in "${images[@]}"; do
+  docker image rm "$(cut -d'|' -f3 <<<"$entry")" >/dev/null 2>&1 || true
+done
+
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [l.rstrip("\n").split(" ", 4) for l in open(sys.argv[1])]
+med = lambda xs: statistics.median(xs) if xs else float("nan")
+floor = {k: med([float(r[2]) for r in rows if r[0] == "floor" and r[1] == k]) for k in ("true", "julia")}
+base = next(int(r[1]) for r in rows if r[0] == "base")
+builds = {(r[1], r[2]): (int(r[3]), int(r[4])) for r in rows if r[0] == "build"}
+print(f"\nfloors (median of whole commands): docker run --rm IMAGE true {floor['true']:.0f} ms, "
+      f"docker run --rm IMAGE julia -e 0 {floor['julia']:.0f} ms")
+print(f"{'function':18} {'variant':10} {'whole ms':>9} {'x true':>7} {'x julia':>8} "
+      f"{'build ms':>9} {'image MB':>9}   internal split of the first invocation (median ms)")
+phases = ["container_create_start", "julia_start", "runtime_load", "responder_load", "warm_up",
+          "to_first_next", "snapshot_restore", "first_response"]
+for (name, variant) in dict.fromkeys((r[1], r[2]) for r in rows if r[0] == "invoke"):
+    mine = [r for r in rows if r[0] == "invoke" and r[1] == name and r[2] == variant]
+    whole = med([float(r[3]) for r in mine])
+    splits = [json.loads(r[4]).get("cold_start") or {} for r in mine if len(r) > 4 and r[4]]
+    split = "  ".join(f"{p} {med([s[p + '_ms'] for s in splits if p + '_ms' in s]):.0f}"
+                      for p in phases if any(p + "_ms" in s for s in splits))
+    build_ms, size = builds.get((name, "warmup" if variant == "snapstart" else variant), (0, 0))
+    print(f"{name:18} {variant:10} {whole:9.0f} {whole / floor['true']:7.2f} {whole / floor['julia']:8.2f} "
+          f"{build_ms:9d} {size / 1e6:9.1f}   {split}")
+print(f"base image {base / 1e6:.1f} MB.  Targets (issue 12): increment_vector <= 1.6x true; "
+      "compiled compile-heavy and package responders <= 1.2x julia -e 0 "
+      "(exemplar compilation, --compile, is not built yet: no compiled variant).")
+PY
