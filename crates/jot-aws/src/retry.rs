@@ -62,6 +62,39 @@ where
     }
 }
 
+/// Whether an AWS error code means the caller is being throttled (any service).
+pub fn is_throttling(code: Option<&str>) -> bool {
+    code.is_some_and(|c| crate::service_failure(c) == jot_core::error::AwsFailure::Throttled)
+}
+
+/// Runs `call` until it is no longer throttled, with the same bounded
+/// backoff as conflicts (listings and removals make hundreds of calls; the
+/// SDK's own three attempts are not enough under a low request quota).
+pub async fn on_throttling<T, E, R, F, Fut>(what: &str, mut call: F) -> Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+{
+    let mut retry = 0;
+    loop {
+        match call().await {
+            Err(error) if is_throttling(crate::error::error_code(&error)) => {
+                let Some(wait) = conflict_backoff(retry) else {
+                    return Err(error);
+                };
+                jot_core::output::detail(format!(
+                    "{what}: throttled; retrying in {:.1} s",
+                    wait.as_secs_f64()
+                ));
+                tokio::time::sleep(wait).await;
+                retry += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +139,24 @@ mod tests {
         assert_eq!(result.unwrap(), 3);
         // 0.5 s then 1 s of backoff.
         assert!(started.elapsed() >= Duration::from_millis(1500));
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_in_any_service() {
+        assert!(is_throttling(Some("ThrottlingException")));
+        assert!(!is_throttling(Some("ResourceConflictException")));
+        let mut calls = 0;
+        let result = on_throttling("test", || {
+            calls += 1;
+            let outcome = if calls == 1 {
+                Err(answer(400, "ThrottlingException"))
+            } else {
+                Ok(calls)
+            };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 2);
     }
 
     #[tokio::test]
