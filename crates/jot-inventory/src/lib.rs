@@ -24,6 +24,6 @@ pub use filter::NameFilter;
 pub use join::{Jot, LocalCopy, SourceState, join};
 pub use local::collect_local;
 pub use plan::{Action, Kept, Part, Plan, RemoveOptions, plan};
-pub use remove::{Outcome, execute};
+pub use remove::{Outcome, carry_out, prepare};
 pub use status::Status;
 pub use table::{render, render_plan};

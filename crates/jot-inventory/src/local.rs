@@ -38,40 +38,42 @@ pub async fn collect_local(
                 Some((short, t.clone()))
             })
             .collect();
-        let name = match &label_name {
-            Some(name) => name.clone(),
-            None => match references.first() {
-                Some((short, _)) => short.clone(),
-                None => continue,
-            },
+        // A jot image belongs to its labelled name; a foreign one to each
+        // repository name it is tagged under.
+        let mut names: Vec<String> = match &label_name {
+            Some(name) => vec![name.clone()],
+            None => references.iter().map(|(short, _)| short.clone()).collect(),
         };
-        if name == RUNTIME_REPOSITORY || !filter.matches(&name) {
-            continue;
-        }
-        let references: Vec<String> = references
-            .into_iter()
-            .filter(|(short, _)| *short == name)
-            .map(|(_, reference)| reference)
-            .collect();
-        if references.is_empty() {
-            continue;
-        }
-        let digests = summary
+        names.dedup();
+        let digests: Vec<String> = summary
             .repo_digests
             .iter()
             .filter_map(|d| d.split_once('@').map(|(_, digest)| digest.to_string()))
             .collect();
-        copies.push(LocalCopy {
-            name,
-            jot: label_name.is_some(),
-            references,
-            id: summary.id.clone(),
-            size: summary.size,
-            created: summary.created,
-            tree_hash: responder.as_ref().map(|(_, r)| r.tree_hash.clone()),
-            responder: responder.map(|(_, r)| r),
-            digests,
-        });
+        for name in names {
+            if name == RUNTIME_REPOSITORY || !filter.matches(&name) {
+                continue;
+            }
+            let mine: Vec<String> = references
+                .iter()
+                .filter(|(short, _)| *short == name)
+                .map(|(_, reference)| reference.clone())
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            copies.push(LocalCopy {
+                name,
+                jot: label_name.is_some(),
+                references: mine,
+                id: summary.id.clone(),
+                size: summary.size,
+                created: summary.created,
+                tree_hash: responder.as_ref().map(|(_, r)| r.tree_hash.clone()),
+                responder: responder.as_ref().map(|(_, r)| r.clone()),
+                digests: digests.clone(),
+            });
+        }
     }
     copies.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     Ok(copies)

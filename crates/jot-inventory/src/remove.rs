@@ -10,7 +10,9 @@ use jot_core::error::StopSignal;
 use jot_core::{Error, Result};
 use jot_docker::Docker;
 
-use crate::plan::{Action, Plan};
+use crate::Scope;
+use crate::filter::NameFilter;
+use crate::plan::{Action, Part, Plan, RemoveOptions};
 
 /// What a run did and what it left.
 #[derive(Debug, Default)]
@@ -25,7 +27,7 @@ pub struct Outcome {
 }
 
 /// Runs the steps of `plan` in order until one fails or `stop` resolves.
-pub async fn execute(
+async fn execute(
     plan: &Plan,
     remover: Option<&Remover>,
     docker: Option<&Docker>,
@@ -95,4 +97,83 @@ async fn run_step(
             jot_docker::remove_image(docker, reference, false).await?
         }
     })
+}
+
+/// Collects what `filter` names (and every function, for what pins images)
+/// and plans its removal; services that fail are listed in `plan.unknown`.
+pub async fn prepare(filter: &NameFilter, options: &RemoveOptions) -> Result<Plan> {
+    let remote = options.only != Some(Part::Local);
+    let scope = Scope {
+        local: matches!(options.only, None | Some(Part::Local)),
+        remote,
+        foreign: true,
+        every_function: remote,
+        concurrency: jot_aws::listing::DEFAULT_CONCURRENCY,
+    };
+    let collected = crate::collect(&scope, filter).await;
+    let failures = collected.failures();
+    let jots = crate::join(&collected, filter, true);
+    if jots.is_empty() && failures.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "nothing named {} exists (jot-ls --remote --all lists what does)",
+            filter.given().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let functions = match &collected.functions {
+        Some(Ok(functions)) => functions.as_slice(),
+        _ => &[],
+    };
+    let mut plan = crate::plan(&jots, functions, options)?;
+    plan.unknown
+        .extend(failures.iter().map(|f| format!("(not listed) {f}")));
+    Ok(plan)
+}
+
+/// Connects to what the steps need and runs them (see [`execute`]).
+pub async fn carry_out(
+    plan: &Plan,
+    stop: impl Future<Output = StopSignal>,
+    on_done: impl FnMut(&Action, bool),
+) -> Result<Outcome> {
+    let needs_aws = plan
+        .steps
+        .iter()
+        .any(|s| !matches!(s, Action::RemoveLocal { .. }));
+    let remover = match needs_aws {
+        true => Some(Remover::new(&jot_aws::Aws::load().await?)),
+        false => None,
+    };
+    let needs_docker = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s, Action::RemoveLocal { .. }));
+    let docker = match needs_docker {
+        true => Some(jot_docker::connect().await?),
+        false => None,
+    };
+    Ok(execute(plan, remover.as_ref(), docker.as_ref(), stop, on_done).await)
+}
+
+impl Outcome {
+    /// The run's result: an error saying what remains when anything does.
+    pub fn finish(self, plan: &Plan) -> Result<()> {
+        let again = "run the same jot-rm again to finish";
+        let left = self.remaining.len();
+        if let Some(signal) = self.stopped {
+            return Err(Error::Interrupted {
+                signal,
+                what: format!("stopped; {left} steps remain (listed above); {again}"),
+            });
+        }
+        match self.error {
+            Some(e) if self.done.is_empty() && plan.unknown.is_empty() => Err(e),
+            Some(e) => Err(Error::Partial(format!(
+                "{e}; {left} steps remain (listed above); {again}"
+            ))),
+            None if !plan.unknown.is_empty() => Err(Error::Partial(format!(
+                "some parts were not listed or checked (above); {again}"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
