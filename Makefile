@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug
-TOOLS := jot jot-build jot-invoke jot-serve jot-push jot-deploy
+TOOLS := jot jot-build jot-invoke jot-serve jot-push jot-deploy jot-ls jot-rm
 SHELLS := bash zsh fish
 
 .PHONY: all build demo test unit setup docker julia-image ministack runtime-layer runtime-test bench completions lint clean-containers
@@ -52,9 +52,10 @@ unit:
 
 ## Benchmarks: cold start, warm latency and rebuild, each beside its floor.
 bench: setup
-	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy
+	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy -p jot-ls -p jot-rm
 	bash scripts/bench.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
+	bash scripts/bench-ls.sh
 
 ## Regenerate shell-completions/ from the clap definitions.
 completions: build

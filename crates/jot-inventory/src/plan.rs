@@ -389,3 +389,7 @@ fn plan_role(functions: &[FunctionListing], deleted: &BTreeSet<String>, plan: &m
         });
     }
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
