@@ -169,7 +169,7 @@ pub fn join(collected: &Collected, filter: &NameFilter, foreign: bool) -> Vec<Jo
         .into_values()
         .filter(|j| filter.matches(&j.name))
         .map(|mut jot| {
-            jot.local.sort_by(|a, b| b.created.cmp(&a.created));
+            jot.local.sort_by_key(|l| std::cmp::Reverse(l.created));
             jot.responder = responder_of(&jot);
             jot.source = source_state(jot.responder.as_ref());
             jot.status = crate::status::status(&jot);
