@@ -144,7 +144,10 @@ pub fn plan(jots: &[Jot], functions: &[FunctionListing], options: &RemoveOptions
             }
             continue;
         };
-        if whole || options.only == Some(Part::Function) {
+        // `--only function --keep N` prunes, as `--only versions` does.
+        let whole_function =
+            whole || (options.only == Some(Part::Function) && options.keep.is_none());
+        if whole_function {
             deleted_functions.insert(function.name.clone());
             plan.steps.push(Action::DeleteFunction {
                 function: function.name.clone(),
@@ -155,7 +158,7 @@ pub fn plan(jots: &[Jot], functions: &[FunctionListing], options: &RemoveOptions
                     .collect(),
                 aliases: function.aliases.iter().map(|a| a.name.clone()).collect(),
             });
-        } else if wants(Part::Versions) {
+        } else if wants(Part::Versions) || wants(Part::Function) {
             prune_versions(function, keep, &mut plan, &mut deleted_versions);
         }
     }
