@@ -385,7 +385,23 @@ fn a_removal_cut_short_is_finished_by_running_it_again() {
     let script = script("inventory_probe.jl", &julia_code(5));
     deploy_version(&script, &name, Some("live"));
 
-    // ECR stops answering: the function goes, the images are left and listed.
+    // ECR stops answering: jot-ls says so on one line and shows the rest.
+    let output = run(aws_env(&mut jot("jot-ls"))
+        .env("AWS_ENDPOINT_URL_ECR", aws::DEAD_ENDPOINT)
+        .args([&name, "--remote", "--color", "never"]));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 9, "{stderr}");
+    let ecr_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("ECR")).collect();
+    assert_eq!(ecr_lines.len(), 1, "{stderr}");
+    assert!(ecr_lines[0].starts_with("jot-ls: ECR: "), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with(&name) && l.contains("Active")),
+        "{stdout}"
+    );
+
+    // The function goes, the images are left and listed.
     let output = run(aws_env(&mut jot("jot-rm"))
         .env("AWS_ENDPOINT_URL_ECR", aws::DEAD_ENDPOINT)
         .args([&name, "--yes"]));
