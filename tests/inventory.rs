@@ -181,6 +181,13 @@ fn every_status_and_keep_one_with_an_alias_on_the_oldest() {
     assert_eq!(described["kind"], "function");
     assert_eq!(described["function"]["version"], v3.as_str());
     assert_eq!(described["remote_image"]["digest"], d3.as_str());
+    let line = described.to_string();
+    let redeployed = json(&ok("jot-deploy", &["-q"], &line));
+    assert_eq!(
+        redeployed["function"]["version"],
+        v3.as_str(),
+        "an unchanged image"
+    );
 
     // Without a terminal and without --yes: refused, nothing changed.
     let before = listing(&name);
