@@ -16,7 +16,18 @@ struct Cleanup(String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = run(aws_env(&mut jot("jot-rm")).args([&self.0, "--yes", "--force", "-q"]));
+        // A removal that could not list everything (exit 9) is run again.
+        for _ in 0..3 {
+            let output = run(aws_env(&mut jot("jot-rm")).args([&self.0, "--yes", "--force", "-q"]));
+            match output.status.code() {
+                Some(0) | Some(5) => return, // done, or nothing left of it
+                _ => eprintln!(
+                    "cleanup of {}: {}",
+                    self.0,
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+            }
+        }
     }
 }
 
