@@ -163,15 +163,20 @@ impl Lister {
             }
         }
         let listed = found.into_iter().map(|(name, uri, arn)| async move {
-            let (tags, images) = tokio::try_join!(self.repository_tags(&arn), self.images(&name))?;
-            Ok::<_, AwsError>(RepositoryListing {
-                name,
-                uri,
-                tags,
-                images,
-            })
+            match tokio::try_join!(self.repository_tags(&arn), self.images(&name)) {
+                Ok((tags, images)) => Ok(Some(RepositoryListing {
+                    name,
+                    uri,
+                    tags,
+                    images,
+                })),
+                // Deleted between the list and the read: it is not there.
+                Err(e) if e.code() == Some("RepositoryNotFoundException") => Ok(None),
+                Err(e) => Err(e),
+            }
         });
-        let mut repositories = try_join_all(listed).await?;
+        let mut repositories: Vec<RepositoryListing> =
+            try_join_all(listed).await?.into_iter().flatten().collect();
         repositories.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(repositories)
     }
@@ -316,9 +321,15 @@ impl Lister {
             aliases: Vec::new(),
         };
         if function.is_jot() || foreign_too {
-            let (versions, aliases) = tokio::try_join!(self.versions(name), self.aliases(name))?;
-            function.versions = versions;
-            function.aliases = aliases;
+            match tokio::try_join!(self.versions(name), self.aliases(name)) {
+                Ok((versions, aliases)) => {
+                    function.versions = versions;
+                    function.aliases = aliases;
+                }
+                // Deleted between the reads: it is not there.
+                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+                Err(e) => return Err(e),
+            }
         }
         Ok(Some(function))
     }
