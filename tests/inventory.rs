@@ -4,7 +4,8 @@
 //! resources hidden and refused, 120 functions (pagination), and a removal
 //! cut short half-way that a second run completes.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
 
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
@@ -384,10 +385,49 @@ fn one_hundred_and_twenty_functions_are_listed_and_removed() {
             .count(),
         120
     );
-    // Piped descriptors name what to remove.
+    // Piped descriptors name what to remove; SIGTERM after the first step
+    // stops it between steps, listing what remains (exit 143).
+    let mut child = aws_env(&mut jot("jot-rm"))
+        .arg("--yes")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(listed.as_bytes())
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("deleted ") {
+            first = line.clone();
+            break;
+        }
+        line.clear();
+    }
+    assert!(first.starts_with("deleted Lambda function"), "{first}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{rest}");
+    let deleted_first = 1 + rest.matches("deleted Lambda function").count();
+    assert!(deleted_first < 120, "{rest}");
+    assert!(rest.contains("remains: Lambda function"), "{rest}");
+
+    // Running it again finishes the job.
     let done = ok("jot-rm", &["--yes"], &listed);
     assert_eq!(
-        done.matches("deleted Lambda function").count(),
+        done.matches("deleted Lambda function").count() + deleted_first,
         120,
         "{done}"
     );

@@ -14,6 +14,9 @@ use crate::Scope;
 use crate::filter::NameFilter;
 use crate::plan::{Action, Part, Plan, RemoveOptions};
 
+/// How long a step in flight may go on after a stop signal.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What a run did and what it left.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -38,14 +41,23 @@ async fn execute(
     tokio::pin!(stop);
     let mut steps = plan.steps.iter();
     for step in steps.by_ref() {
+        let call = run_step(step, remover, docker);
+        tokio::pin!(call);
         let result = tokio::select! {
             biased;
+            result = &mut call => result,
             signal = &mut stop => {
+                // A call in flight may already have deleted its resource: let
+                // it finish (briefly) so "remains" says what really remains.
                 outcome.stopped = Some(signal);
-                outcome.remaining.push(step.clone());
-                break;
+                match tokio::time::timeout(STOP_GRACE, &mut call).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        outcome.remaining.push(step.clone());
+                        break;
+                    }
+                }
             }
-            result = run_step(step, remover, docker) => result,
         };
         match result {
             Ok(found) => {
@@ -57,6 +69,9 @@ async fn execute(
                 outcome.remaining.push(step.clone());
                 break;
             }
+        }
+        if outcome.stopped.is_some() {
+            break;
         }
     }
     outcome.remaining.extend(steps.cloned());
