@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug
-TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy
+TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy jot-ls jot-rm
 SHELLS := bash zsh fish
 
 .PHONY: all build demo test unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers
@@ -56,10 +56,11 @@ unit:
 
 ## Benchmarks: cold start, warm latency and rebuild, each beside its floor.
 bench: setup
-	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy
+	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy -p jot-ls -p jot-rm -p jot-serve
 	bash scripts/bench.sh
 	bash scripts/bench-coldstart.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
+	bash scripts/bench-ls.sh
 
 ## Regenerate shell-completions/ from the clap definitions.
 completions: build

@@ -13,6 +13,8 @@ const TOOLS: &[&str] = &[
     "jot-serve",
     "jot-push",
     "jot-deploy",
+    "jot-ls",
+    "jot-rm",
 ];
 
 #[test]
@@ -60,7 +62,13 @@ fn a_closed_stdout_ends_quietly() {
 
 #[test]
 fn binary_garbage_on_stdin_is_bad_input() {
-    for tool in ["jot-push", "jot-deploy", "jot-invoke", "jot-serve"] {
+    for tool in [
+        "jot-push",
+        "jot-deploy",
+        "jot-invoke",
+        "jot-serve",
+        "jot-rm",
+    ] {
         let output = run_with_stdin(&mut jot(tool), b"\xff\xfe\x00\x01garbage\n");
         assert_eq!(output.status.code(), Some(5), "{tool}: {output:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);

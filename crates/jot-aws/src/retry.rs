@@ -37,7 +37,28 @@ pub fn conflict_backoff(retry: u32) -> Option<Duration> {
 
 /// Runs `call` until it succeeds, fails with a final error, or the conflict
 /// retries are used up (then the last conflict error is returned).
-pub async fn on_conflict<T, E, R, F, Fut>(what: &str, mut call: F) -> Result<T, SdkError<E, R>>
+pub async fn on_conflict<T, E, R, F, Fut>(what: &str, call: F) -> Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+{
+    repeat(call, is_transient_conflict, |wait| {
+        jot_core::output::note(format!(
+            "{what}: the function is busy with another update; retrying in {:.1} s",
+            wait.as_secs_f64()
+        ))
+    })
+    .await
+}
+
+/// Repeats `call` with [`conflict_backoff`] while `transient` says its error
+/// code is worth waiting for; `tell` hears of each wait.
+async fn repeat<T, E, R, F, Fut>(
+    mut call: F,
+    transient: fn(Option<&str>) -> bool,
+    tell: impl Fn(Duration),
+) -> Result<T, SdkError<E, R>>
 where
     E: ProvideErrorMetadata,
     F: FnMut() -> Fut,
@@ -46,20 +67,40 @@ where
     let mut retry = 0;
     loop {
         match call().await {
-            Err(error) if is_transient_conflict(crate::error::error_code(&error)) => {
+            Err(error) if transient(crate::error::error_code(&error)) => {
                 let Some(wait) = conflict_backoff(retry) else {
                     return Err(error);
                 };
-                jot_core::output::note(format!(
-                    "{what}: the function is busy with another update; retrying in {:.1} s",
-                    wait.as_secs_f64()
-                ));
+                tell(wait);
                 tokio::time::sleep(wait).await;
                 retry += 1;
             }
             other => return other,
         }
     }
+}
+
+/// Whether an AWS error code means the caller is being throttled (any service).
+pub fn is_throttling(code: Option<&str>) -> bool {
+    code.is_some_and(|c| crate::service_failure(c) == jot_core::error::AwsFailure::Throttled)
+}
+
+/// Runs `call` until it is no longer throttled, with the same bounded
+/// backoff as conflicts (listings and removals make hundreds of calls; the
+/// SDK's own three attempts are not enough under a low request quota).
+pub async fn on_throttling<T, E, R, F, Fut>(what: &str, call: F) -> Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+{
+    repeat(call, is_throttling, |wait| {
+        jot_core::output::detail(format!(
+            "{what}: throttled; retrying in {:.1} s",
+            wait.as_secs_f64()
+        ))
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -106,6 +147,24 @@ mod tests {
         assert_eq!(result.unwrap(), 3);
         // 0.5 s then 1 s of backoff.
         assert!(started.elapsed() >= Duration::from_millis(1500));
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_in_any_service() {
+        assert!(is_throttling(Some("ThrottlingException")));
+        assert!(!is_throttling(Some("ResourceConflictException")));
+        let mut calls = 0;
+        let result = on_throttling("test", || {
+            calls += 1;
+            let outcome = if calls == 1 {
+                Err(answer(400, "ThrottlingException"))
+            } else {
+                Ok(calls)
+            };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 2);
     }
 
     #[tokio::test]

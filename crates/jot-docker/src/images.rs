@@ -35,6 +35,17 @@ pub async fn list_images(docker: &Docker, label: &str) -> Result<Vec<ImageSummar
         .map_err(|e| DockerError::from_engine("listing images", e))
 }
 
+/// Every image in the engine (for `jot-ls --all`, which marks foreign ones).
+pub async fn list_all_images(docker: &Docker) -> Result<Vec<ImageSummary>> {
+    docker
+        .list_images(Some(ListImagesOptions {
+            all: false,
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| DockerError::from_engine("listing images", e))
+}
+
 /// Tags `image` (an id or reference) as `repository:tag`.
 pub async fn tag_image(docker: &Docker, image: &str, repository: &str, tag: &str) -> Result<()> {
     docker

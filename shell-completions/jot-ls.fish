@@ -1,0 +1,12 @@
+complete -c jot-ls -l concurrency -d 'AWS calls in flight at most' -r
+complete -c jot-ls -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c jot-ls -l remote -d 'Also list ECR repositories and Lambda functions (AWS\'s standard settings)'
+complete -c jot-ls -l all-versions -d 'One line per local image, ECR image, published version and alias'
+complete -c jot-ls -l all -d 'Also show resources jot did not make, marked foreign'
+complete -c jot-ls -l json -d 'Print one descriptor per jot (NDJSON) for jot-invoke, jot-deploy and jot-rm'
+complete -c jot-ls -s q -l quiet -d 'Print only warnings and errors on stderr'
+complete -c jot-ls -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
+complete -c jot-ls -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c jot-ls -s V -l version -d 'Print version'
