@@ -109,6 +109,11 @@ pub fn finish(program: &str, result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        // A stop asked for by a signal is no error: say what was cleaned up.
+        Err(e @ Error::Interrupted { .. }) => {
+            eprintln!("{program}: {e}");
+            ExitCode::from(e.exit_code())
+        }
         Err(e) => {
             eprintln!("{program}: {} {e}", output::paint("error:", "31"));
             ExitCode::from(e.exit_code())
