@@ -7,7 +7,7 @@ complete -c jot-invoke -l timeout -d 'Seconds an invocation may run before it is
 complete -c jot-invoke -l repeat -d 'Send each payload N times (to the same warm sandbox)' -r
 complete -c jot-invoke -l qualifier -d 'Version number or alias of the Lambda function to invoke [default: $LATEST]' -r
 complete -c jot-invoke -l memory -d 'Memory of the local sandbox in MB [default: jot.toml\'s memory, else 1024]' -r
-complete -c jot-invoke -l init-type -d 'How the local sandbox is initialised (AWS_LAMBDA_INITIALIZATION_TYPE); snap-start runs the SnapStart lifecycle (hooks, /runtime/restore/next) without a real snapshot' -r -f -a "on-demand\t''
+complete -c jot-invoke -l init-type -d 'Local AWS_LAMBDA_INITIALIZATION_TYPE (snap-start: the SnapStart hooks, no real snapshot)' -r -f -a "on-demand\t''
 provisioned-concurrency\t''
 snap-start\t''"
 complete -c jot-invoke -l env -d 'Environment variable for the local sandbox (NAME=VALUE, repeatable)' -r

@@ -219,7 +219,7 @@ fn a_failing_warm_up_is_an_init_error_with_a_clear_message() {
         "{error}"
     );
     // Bad JSON never reaches an image.
-    let script = script("f.jl", "f(x) = x\n");
+    let script = script("echo_back.jl", "echo_back(x) = x\n");
     let (code, _, stderr) = outcome(&run(jot("jot-build")
         .arg(&script.path)
         .args(["--warmup-payload", "{oops"])));

@@ -139,7 +139,12 @@ fn a_cold_start_compiles_only_the_responders_own_code() {
     let runtime_compiled: Vec<&&str> = compiled
         .iter()
         .filter(|l| {
-            (l.contains("JotRuntime.") && !l.contains("typeof(JotRuntime.serve)"))
+            // The loop's entry points specialised on the user's function are
+            // the one thing a cold start may compile.
+            let specialised = (l.contains("typeof(JotRuntime.serve)")
+                || l.contains("typeof(JotRuntime.handle_invocation)"))
+                && l.contains("typeof(Main.triple)");
+            (l.contains("JotRuntime.") && !specialised)
                 || l.contains("Sockets.")
                 || l.contains("REPL.")
                 || l.contains("TextDisplay")
@@ -247,4 +252,58 @@ fn a_build_that_fails_exits_7_and_leaves_no_image() {
         !left.status.success(),
         "a failed build left no-runtime:never"
     );
+}
+
+#[test]
+fn an_image_jot_did_not_build_is_never_retagged_without_force() {
+    let name = format!("foreign-retag-{}", std::process::id());
+    let reference = format!("{name}:t1");
+    let docker = |args: &[&str]| {
+        let output = std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "docker {args:?}: {output:?}");
+    };
+    // Someone else's image under the name and tag jot would use.
+    docker(&["tag", &base_image(), &reference]);
+    struct Untag(String);
+    impl Drop for Untag {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("docker")
+                .args(["image", "rm", &self.0])
+                .output();
+        }
+    }
+    let _untag = Untag(reference.clone());
+    let before = inspect_image(&reference)["Id"].clone();
+    let responder = script("retag_me.jl", "retag_me(x) = 1\n");
+    let args = ["--name", name.as_str(), "--tag", "t1"];
+    let output = run(jot("jot-build").arg(&responder.path).args(args));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("not built by jot") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(inspect_image(&reference)["Id"], before, "the tag was moved");
+    // With --force it is replaced, and the tag names jot's image.
+    let output = run(jot("jot-build")
+        .arg(&responder.path)
+        .args(args)
+        .arg("--force"));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        json(&stdout)["local_image"]["id"],
+        inspect_image(&reference)["Id"]
+    );
+    // jot's own name is refused before anything is built.
+    let output = run(jot("jot-build")
+        .arg(&responder.path)
+        .args(["--name", "jot-runtime"]));
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("used by jot itself"), "{stderr}");
 }

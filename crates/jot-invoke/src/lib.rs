@@ -99,6 +99,12 @@ pub struct Reporting {
     pub json: bool,
 }
 
+impl Reporting {
+    pub fn new(logs: bool, json: bool) -> Reporting {
+        Reporting { logs, json }
+    }
+}
+
 /// Runs the plan in a local sandbox, removed on success, error and signal.
 pub async fn invoke_local(
     config: InstanceConfig,

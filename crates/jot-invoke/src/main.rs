@@ -59,8 +59,7 @@ struct Args {
     /// Memory of the local sandbox in MB [default: jot.toml's memory, else 1024]
     #[arg(long, value_name = "MB", env = jot_config::env::MEMORY)]
     memory: Option<u32>,
-    /// How the local sandbox is initialised (AWS_LAMBDA_INITIALIZATION_TYPE); snap-start
-    /// runs the SnapStart lifecycle (hooks, /runtime/restore/next) without a real snapshot
+    /// Local AWS_LAMBDA_INITIALIZATION_TYPE (snap-start: the SnapStart hooks, no real snapshot)
     #[arg(long, value_name = "TYPE", default_value = "on-demand",
           value_parser = ["on-demand", "provisioned-concurrency", "snap-start"])]
     init_type: String,
@@ -102,15 +101,14 @@ async fn invoke(args: Args) -> Result<()> {
     for target in targets {
         let result = match target {
             Target::Local { name, image } => {
-                let mut config = InstanceConfig::new(image, name);
-                config.timeout = Duration::from_secs(settings.timeout.into());
-                config.memory_mb = settings.memory;
-                config.environment = environment.clone();
-                config.initialization_type = args.init_type.clone();
-                let reporting = Reporting {
-                    logs: args.logs,
-                    json: args.json,
+                let config = InstanceConfig {
+                    timeout: Duration::from_secs(settings.timeout.into()),
+                    memory_mb: settings.memory,
+                    environment: environment.clone(),
+                    initialization_type: args.init_type.clone(),
+                    ..InstanceConfig::new(image, name)
                 };
+                let reporting = Reporting::new(args.logs, args.json);
                 invoke_local(config, &plan, reporting, &mut std::io::stdout()).await
             }
             Target::Remote { name, qualifier } => {
