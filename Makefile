@@ -56,8 +56,9 @@ unit:
 
 ## Benchmarks: cold start, warm latency and rebuild, each beside its floor.
 bench: setup
-	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy
+	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy -p jot-serve
 	bash scripts/bench.sh
+	bash scripts/bench-serve.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
 
 ## Regenerate shell-completions/ from the clap definitions.

@@ -1,0 +1,148 @@
+//! jot-serve's platform settings end to end: the webhook rebuilds only on a
+//! correctly signed push; --min-instances starts provisioned sandboxes
+//! (initialised before the first request, told they are provisioned) and
+//! --idle-timeout stops the extra ones; a sandbox out of memory is reported
+//! as Lambda does, Runtime.OutOfMemory.
+
+use std::process::Command;
+use std::time::Duration;
+
+use jot_tests::aws::unique;
+use jot_tests::serve::{Client, Serve, eventually, header};
+use jot_tests::{build, script};
+
+/// GitHub's X-Hub-Signature-256 of `body` under `secret` (computed by Python's hmac).
+fn github_signature(secret: &str, body: &str) -> String {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import hmac,hashlib,sys; print('sha256=' + hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())",
+            secret,
+            body,
+        ])
+        .output()
+        .expect("python3");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+fn body_of(answer: &jot_tests::serve::Answer) -> serde_json::Value {
+    serde_json::from_slice(&answer.2).expect("a JSON answer")
+}
+
+#[test]
+fn the_webhook_rebuilds_on_a_signed_push_and_refuses_anything_else() {
+    let source = script("hookfun.jl", "hookfun(x) = \"v1\"\n");
+    let name = unique("hook");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    let secret = "a-shared-secret";
+    let serve = Serve::start_with_env(
+        &descriptor,
+        &[],
+        &[
+            ("JOT_WEBHOOK_SECRET", secret),
+            ("JOT_BASE_IMAGE", &jot_tests::base_image()),
+        ],
+    );
+    let mut client = serve.client();
+    std::fs::write(&source.path, "hookfun(x) = \"v2\"\n").unwrap();
+    let push = r#"{"ref":"refs/heads/main"}"#;
+    let hook = format!("/_jot/hooks/{name}");
+    let wrong = github_signature("another-secret", push);
+    for headers in [vec![], vec![("X-Hub-Signature-256", wrong.as_str())]] {
+        let (code, _, body) = client.request("POST", &hook, &headers, push.as_bytes());
+        assert_eq!(code, 401, "{}", String::from_utf8_lossy(&body));
+    }
+    assert_eq!(serve.status()["functions"][0]["latest"], 1);
+    assert_eq!(body_of(&client.invoke(&name, "{}")), "v1");
+
+    let signature = github_signature(secret, push);
+    let (code, _, body) = client.request(
+        "POST",
+        &hook,
+        &[("X-Hub-Signature-256", &signature)],
+        push.as_bytes(),
+    );
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["Version"], "2");
+    assert_eq!(body_of(&client.invoke(&name, "{}")), "v2");
+}
+
+#[test]
+fn provisioned_sandboxes_start_first_and_idle_extras_stop() {
+    let code = "const STARTED = time()\nfunction provfun(x)\n    sleep(get(x, \"slow\", 0))\n    Dict(\"type\" => ENV[\"AWS_LAMBDA_INITIALIZATION_TYPE\"], \"version\" => ENV[\"AWS_LAMBDA_FUNCTION_VERSION\"], \"init_age\" => time() - STARTED)\nend\n";
+    let source = script("provfun.jl", code);
+    let name = unique("prov");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    let serve = Serve::start(
+        &descriptor,
+        &[
+            "--min-instances",
+            "2",
+            "--max-concurrency",
+            "3",
+            "--idle-timeout",
+            "1",
+        ],
+    );
+    // Before any request: two initialised sandboxes, nothing starting.
+    let status = serve.status();
+    let instances = &status["functions"][0]["versions"][0]["instances"];
+    assert_eq!(instances["idle"], 2, "{status}");
+    assert_eq!(instances["starting"], 0, "{status}");
+    assert_eq!(serve.containers().len(), 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    let answer = serve.client().invoke(&name, "{}");
+    let body = body_of(&answer);
+    assert_eq!(body["type"], "provisioned-concurrency", "{body}");
+    assert_eq!(body["version"], "$LATEST", "{body}");
+    assert!(
+        body["init_age"].as_f64().unwrap() >= 1.0,
+        "init ran before the first request, off its path: {body}"
+    );
+    assert!(
+        header(&answer, "x-amz-log-result").is_none(),
+        "no tail unless asked"
+    );
+
+    // Three at once: one on-demand sandbox more, stopped again once idle.
+    let slow: Vec<_> = (0..3)
+        .map(|_| {
+            let (addr, name) = (serve.addr.clone(), name.clone());
+            std::thread::spawn(move || Client::connect(&addr).invoke(&name, "{\"slow\": 1.5}"))
+        })
+        .collect();
+    let types: Vec<String> = slow
+        .into_iter()
+        .map(|t| {
+            body_of(&t.join().unwrap())["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(types.contains(&"on-demand".to_string()), "{types:?}");
+    assert_eq!(serve.containers().len(), 3);
+    assert!(
+        eventually(Duration::from_secs(15), || serve.containers().len() == 2),
+        "the idle on-demand sandbox was not stopped: {}",
+        serve.status()
+    );
+}
+
+#[test]
+fn a_sandbox_out_of_memory_is_reported_as_runtime_out_of_memory() {
+    let code = "function oomfun(x)\n    a = Vector{UInt8}[]\n    while true\n        push!(a, ones(UInt8, 32 * 1024 * 1024))\n    end\nend\n";
+    let source = script("oomfun.jl", code);
+    let name = unique("oom");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    let serve = Serve::start(&descriptor, &["--memory", "256"]);
+    let answer = serve.client().invoke(&name, "{}");
+    assert_eq!(answer.0, 200);
+    assert_eq!(header(&answer, "x-amz-function-error"), Some("Unhandled"));
+    let body = body_of(&answer);
+    assert_eq!(body["errorType"], "Runtime.OutOfMemory", "{body}");
+    // The next request gets a fresh sandbox.
+    let again = serve.client().invoke(&name, "{}");
+    assert_eq!(body_of(&again)["errorType"], "Runtime.OutOfMemory");
+}
