@@ -146,3 +146,89 @@ fn a_sandbox_out_of_memory_is_reported_as_runtime_out_of_memory() {
     let again = serve.client().invoke(&name, "{}");
     assert_eq!(body_of(&again)["errorType"], "Runtime.OutOfMemory");
 }
+
+#[test]
+fn a_function_url_turns_plain_http_into_a_payload_v2_event_and_back() {
+    let code = "function urlfun(x)\n    x[\"rawPath\"] == \"/teapot\" || return Dict(\"path\" => x[\"rawPath\"], \"version\" => x[\"version\"], \"base64\" => x[\"isBase64Encoded\"])\n    http = x[\"requestContext\"][\"http\"]\n    Dict(\"statusCode\" => 418, \"headers\" => Dict(\"x-made-by\" => \"julia\"), \"body\" => string(http[\"method\"], \" \", http[\"path\"], \" \", x[\"rawQueryString\"], \" \", x[\"body\"], \" \", x[\"headers\"][\"x-custom\"]))\nend\n";
+    let source = script("urlfun.jl", code);
+    let name = unique("url");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    let serve = Serve::start(&descriptor, &[]);
+    let addr = serve.host();
+    let got = jot_tests::serve::raw_exchange(
+        addr,
+        &format!(
+            "POST /lambda-url/{name}/teapot?a=1&b=two HTTP/1.1\r\nHost: {addr}\r\nX-Custom: yes\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+        ),
+        Duration::from_secs(60),
+    )
+    .expect("an answer");
+    assert!(got.starts_with("HTTP/1.1 418"), "{got}");
+    assert!(
+        got.to_ascii_lowercase().contains("x-made-by: julia"),
+        "{got}"
+    );
+    assert!(got.ends_with("POST /teapot a=1&b=two hello yes"), "{got}");
+
+    let bare = jot_tests::serve::raw_exchange(
+        addr,
+        &format!("GET /lambda-url/{name}/some/where HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        Duration::from_secs(60),
+    )
+    .expect("an answer");
+    assert!(bare.starts_with("HTTP/1.1 200"), "{bare}");
+    let json = bare.split("\r\n\r\n").nth(1).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(json).unwrap(),
+        serde_json::json!({"path": "/some/where", "version": "2.0", "base64": false})
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_during_shutdown_stops_at_once_and_leaves_nothing() {
+    let source = script("slowfun.jl", "slowfun(x) = (sleep(25); x)\n");
+    let name = unique("ctrlc");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    let mut serve = Serve::start(&descriptor, &["--timeout", "60"]);
+    let caller = {
+        let (addr, name) = (serve.addr.clone(), name.clone());
+        std::thread::spawn(move || {
+            let mut client = Client::connect(&addr);
+            client.send(
+                "POST",
+                &format!("/2015-03-31/functions/{name}/invocations"),
+                &[],
+                b"1",
+            );
+            client
+                .receive()
+                .map(|a| header(&a, "x-amz-function-error").map(str::to_string))
+        })
+    };
+    assert!(eventually(
+        Duration::from_secs(60),
+        || serve.status()["in_flight"] == 1
+    ));
+    let pid = serve.pid();
+    jot_tests::serve::signal_process(pid, "INT");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        matches!(serve.child.try_wait(), Ok(None)),
+        "the first Ctrl-C waits for the invocation"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(serve.stop("INT"), 130);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        jot_tests::serve::containers_of(pid).is_empty(),
+        "a sandbox was left"
+    );
+    // The cut request gets a function error or a closed connection, never a success.
+    if let Ok(function_error) = caller.join().unwrap() {
+        assert_eq!(function_error.as_deref(), Some("Unhandled"));
+    }
+}

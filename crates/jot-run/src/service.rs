@@ -368,6 +368,12 @@ impl Service {
         }
     }
 
+    /// Stops at once (a second Ctrl-C): work in flight is cut, every sandbox removed.
+    pub async fn abort(&self) -> usize {
+        self.stop();
+        self.remove_all().await
+    }
+
     async fn remove_all(&self) -> usize {
         for function in self.functions() {
             for version in function.versions() {
