@@ -232,3 +232,46 @@ fn a_second_ctrl_c_during_shutdown_stops_at_once_and_leaves_nothing() {
         assert_eq!(function_error.as_deref(), Some("Unhandled"));
     }
 }
+
+#[test]
+fn an_event_waiting_to_retry_at_shutdown_is_recorded_in_the_dead_letter_file() {
+    let source = script("failfun.jl", "failfun(x) = error(\"boom\")\n");
+    let name = unique("retry");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    let dead_letter = source.dir.path().join("dead-letter.ndjson");
+    let mut serve = Serve::start(
+        &descriptor,
+        &[
+            "--event-retry-delay",
+            "30000",
+            "--dead-letter",
+            dead_letter.to_str().unwrap(),
+        ],
+    );
+    let (code, _, _) = serve.client().request(
+        "POST",
+        &format!("/2015-03-31/functions/{name}/invocations"),
+        &[("X-Amz-Invocation-Type", "Event")],
+        b"{\"n\": 7}",
+    );
+    assert_eq!(code, 202);
+    assert!(eventually(Duration::from_secs(60), || {
+        serve.status()["functions"][0]["errors"] == 1
+    }));
+    let started = std::time::Instant::now();
+    assert_eq!(serve.stop("TERM"), 143);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "shutdown waited out the retry"
+    );
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&dead_letter)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let context = &records[0]["requestContext"];
+    assert_eq!(context["condition"], "ShutdownBeforeRetry", "{records:?}");
+    assert_eq!(context["approximateInvokeCount"], 1);
+    assert_eq!(records[0]["requestPayload"], serde_json::json!({"n": 7}));
+}
