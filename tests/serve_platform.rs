@@ -275,3 +275,64 @@ fn an_event_waiting_to_retry_at_shutdown_is_recorded_in_the_dead_letter_file() {
     assert_eq!(context["approximateInvokeCount"], 1);
     assert_eq!(records[0]["requestPayload"], serde_json::json!({"n": 7}));
 }
+
+#[test]
+fn a_functions_serve_section_sets_its_memory_timeout_and_environment() {
+    let code = "cfgfun(x) = Dict(\"memory\" => ENV[\"AWS_LAMBDA_FUNCTION_MEMORY_SIZE\"], \"greeting\" => ENV[\"GREETING\"], \"other\" => get(ENV, \"OTHER\", \"\"))\n";
+    let source = script("cfgfun.jl", code);
+    std::fs::write(
+        source.dir.path().join("jot.toml"),
+        "[serve]\nmemory = 256\ntimeout = 7\nenvironment = { GREETING = \"from the file\", OTHER = \"file\" }\n",
+    )
+    .unwrap();
+    let name = unique("cfg");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    {
+        let serve = Serve::start(&descriptor, &["--env", "OTHER=flag"]);
+        let mut client = serve.client();
+        let body = body_of(&client.invoke(&name, "{}"));
+        assert_eq!(
+            body,
+            serde_json::json!({"memory": "256", "greeting": "from the file", "other": "flag"})
+        );
+        let (_, _, config) = client.request(
+            "GET",
+            &format!("/2015-03-31/functions/{name}/configuration"),
+            &[],
+            b"",
+        );
+        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+        assert_eq!(
+            (config["MemorySize"].as_u64(), config["Timeout"].as_u64()),
+            (Some(256), Some(7))
+        );
+    }
+    // A flag wins over the file.
+    let serve = Serve::start(&descriptor, &["--memory", "512"]);
+    assert_eq!(
+        body_of(&serve.client().invoke(&name, "{}"))["memory"],
+        "512"
+    );
+    drop(serve);
+    // A bad value in the file: one line naming file, line and key; exit 5.
+    std::fs::write(source.dir.path().join("jot.toml"), "[serve]\nmemory = 1\n").unwrap();
+    let mut child = jot_tests::jot("jot-serve")
+        .args(["--port", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(descriptor.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("jot.toml:2: memory"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

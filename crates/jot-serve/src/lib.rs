@@ -1,6 +1,8 @@
 //! `jot-serve`'s run: clean up strays, listen, start the service, print the
 //! endpoint, serve until a signal, then stop gracefully.
 
+pub mod settings;
+
 use std::io::Write;
 
 use jot_core::{Error, Result, cli, output};
