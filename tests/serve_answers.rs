@@ -25,7 +25,11 @@ fn the_invoke_api_answers_like_lambda() {
     let script = script("count_calls.jl", CODE);
     let descriptor = build(&script.path, &[]);
     // One sandbox, so every invocation sees the same counter.
-    let serve = Serve::start(&descriptor, &["--max-concurrency", "1", "--timeout", "60"]);
+    // --queue: a request arriving while the Event holds the slot waits for it.
+    let serve = Serve::start(
+        &descriptor,
+        &["--max-concurrency", "1", "--queue", "4", "--timeout", "60"],
+    );
 
     let first = invoke(&serve, "count-calls", &[], b"{}");
     assert_eq!(
