@@ -59,6 +59,7 @@ bench: setup
 	$(CARGO) build --release -p jot-build -p jot-invoke -p jot-push -p jot-deploy -p jot-ls -p jot-rm -p jot-serve
 	bash scripts/bench.sh
 	bash scripts/bench-coldstart.sh
+	bash scripts/bench-serve.sh
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
 	bash scripts/bench-ls.sh
 

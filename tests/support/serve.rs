@@ -18,9 +18,15 @@ pub struct Serve {
 impl Serve {
     /// Starts jot-serve on a free port with `descriptors` on stdin; waits for its endpoint.
     pub fn start(descriptors: &str, args: &[&str]) -> Serve {
+        Serve::start_with_env(descriptors, args, &[])
+    }
+
+    /// As [`Serve::start`], with extra environment variables for jot-serve.
+    pub fn start_with_env(descriptors: &str, args: &[&str], env: &[(&str, &str)]) -> Serve {
         let mut child = jot("jot-serve")
             .args(["--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -113,24 +113,39 @@ async fn try_invoke(
             Ok(response)
         }
         InvocationType::RequestResponse => {
-            let slot = function.admission.admit().await.map_err(|_| {
-                ApiError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
-            })?;
-            let version = target.version.clone();
-            let run = tokio::spawn(async move {
-                let ran = version.pool.invoke(payload, tail).await;
-                drop(slot);
-                drop(working);
-                ran
-            });
-            let ran = run
-                .await
-                .map_err(|e| ApiError::service(format!("the invocation task failed: {e}")))?
-                .map_err(|e| ApiError::service(e.to_string()))?;
-            log_report(&function, &target.executed, &ran);
+            let ran = run_sync(&function, &target, payload, tail, working).await?;
             Ok(answer(&service, &function, &target.executed, ran))
         }
     }
+}
+
+/// Runs a synchronous invocation in a task of its own that holds its
+/// concurrency slot and `working` until the sandbox is done (a client that
+/// goes away never frees either early); 429 beyond the reserved concurrency.
+pub(crate) async fn run_sync(
+    function: &Arc<Function>,
+    target: &crate::registry::Target,
+    payload: Bytes,
+    tail: bool,
+    working: crate::scheduler::Working,
+) -> Result<Ran, ApiError> {
+    let slot =
+        function.admission.admit().await.map_err(|_| {
+            ApiError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+        })?;
+    let version = target.version.clone();
+    let run = tokio::spawn(async move {
+        let ran = version.pool.invoke(payload, tail).await;
+        drop(slot);
+        drop(working);
+        ran
+    });
+    let ran = run
+        .await
+        .map_err(|e| ApiError::service(format!("the invocation task failed: {e}")))?
+        .map_err(|e| ApiError::service(e.to_string()))?;
+    log_report(function, &target.executed, &ran);
+    Ok(ran)
 }
 
 /// Lambda's answer to a synchronous invocation.

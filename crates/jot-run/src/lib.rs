@@ -13,6 +13,7 @@
 pub mod control;
 pub mod error;
 pub mod events;
+pub mod function_url;
 pub mod hooks;
 pub mod invoke;
 pub mod owner;

@@ -168,7 +168,7 @@ impl Function {
     }
 
     /// A pool for a new image, configured as this function's sandboxes are.
-    pub fn pool_for(&self, image: &str, number: u64) -> Pool {
+    pub fn pool_for(&self, image: &str) -> Pool {
         let mut config = InstanceConfig::new(image, self.name.clone());
         config.memory_mb = self.settings.memory_mb;
         config.timeout = self.settings.timeout;
@@ -176,7 +176,9 @@ impl Function {
         config.cpus = self.settings.cpus();
         config.pids_limit = self.settings.pids_limit;
         config.labels = self.settings.labels.clone();
-        config.version = number.to_string();
+        // A version's sandboxes start while it is $LATEST, and Lambda's
+        // $LATEST sandboxes say so (published numbers are only aliases here).
+        config.version = "$LATEST".into();
         Pool::new(&self.docker, config)
     }
 

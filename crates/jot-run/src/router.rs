@@ -34,11 +34,16 @@ enum Route<'a> {
     UpdateAlias(&'a str, &'a str),
     Status,
     Webhook(&'a str),
+    /// `/lambda-url/{name}/…`, any method: the function's URL.
+    FunctionUrl(&'a str),
 }
 
 fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
     if path == "/_jot/status" && method == Method::GET {
         return Some(Route::Status);
+    }
+    if let Some(rest) = path.strip_prefix("/lambda-url/") {
+        return Some(Route::FunctionUrl(rest));
     }
     if let Some(name) = path.strip_prefix("/_jot/hooks/") {
         return (method == Method::POST).then_some(Route::Webhook(name));
@@ -77,6 +82,9 @@ pub async fn handle(
     let result = match route {
         Route::Invoke(f) => {
             return Ok(crate::invoke::invoke(service, f, qualifier, request).await);
+        }
+        Route::FunctionUrl(rest) => {
+            return Ok(crate::function_url::handle(service, rest, request).await);
         }
         Route::Status => Ok(json_reply(StatusCode::OK, crate::control::status(&service))),
         Route::Webhook(name) => crate::hooks::webhook(&service, name, request).await,

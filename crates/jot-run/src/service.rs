@@ -92,7 +92,7 @@ impl Service {
                 s.base_image,
                 s.settings,
             ));
-            let pool = Arc::new(function.pool_for(&s.image, 1));
+            let pool = Arc::new(function.pool_for(&s.image));
             function.roll_out(Version {
                 number: 1,
                 image: s.image,
@@ -198,7 +198,7 @@ impl Service {
             return Ok(latest.number);
         }
         let number = function.next_number();
-        let pool = Arc::new(function.pool_for(&image, number));
+        let pool = Arc::new(function.pool_for(&image));
         pool.provision(function.settings.min_instances.max(1))
             .await?;
         let previous = function.roll_out(Version {
@@ -253,13 +253,22 @@ impl Service {
         let Some(function) = self.function(name) else {
             return;
         };
-        let mut failure = None;
+        let mut failure: Option<Failure> = None;
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
-                if self.is_stopping() {
+                // Shutdown during the wait: the event is recorded, not cut.
+                let mut stopping = self.stopping.subscribe();
+                let delay = retry_delay(self.options.event_retry_delay, attempt - 1);
+                let stopped = tokio::select! {
+                    _ = stopping.wait_for(|s| *s) => true,
+                    _ = tokio::time::sleep(delay) => false,
+                };
+                if stopped {
+                    if let Some(failure) = failure.as_mut() {
+                        failure.condition = "ShutdownBeforeRetry";
+                    }
                     break;
                 }
-                tokio::time::sleep(retry_delay(self.options.event_retry_delay, attempt - 1)).await;
             }
             let Ok(_slot) = function.admission.admit_waiting().await else {
                 break;
@@ -357,6 +366,12 @@ impl Service {
             events_recorded: 0,
             containers_removed,
         }
+    }
+
+    /// Stops at once (a second Ctrl-C): work in flight is cut, every sandbox removed.
+    pub async fn abort(&self) -> usize {
+        self.stop();
+        self.remove_all().await
     }
 
     async fn remove_all(&self) -> usize {

@@ -1,6 +1,8 @@
 //! `jot-serve`'s run: clean up strays, listen, start the service, print the
 //! endpoint, serve until a signal, then stop gracefully.
 
+pub mod settings;
+
 use std::io::Write;
 
 use jot_core::{Error, Result, cli, output};
@@ -53,13 +55,31 @@ pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -
     let signal = cli::stop_requested().await;
     output::note("stopping: finishing the invocations in flight, then removing the sandboxes");
     service.stop();
-    let _ = server.await;
-    let done = service.shutdown().await;
-    if done.unfinished > 0 {
-        output::warn(format!(
-            "warning: {} invocation(s) did not finish in time and were cut",
-            done.unfinished
-        ));
+    let graceful = {
+        let service = service.clone();
+        async move {
+            let _ = server.await;
+            service.shutdown().await
+        }
+    };
+    // A second signal while finishing means "now": cut what runs, clean up.
+    tokio::select! {
+        done = graceful => {
+            if done.unfinished > 0 {
+                output::warn(format!(
+                    "warning: {} invocation(s) did not finish in time and were cut",
+                    done.unfinished
+                ));
+            }
+        }
+        again = cli::stop_requested() => {
+            output::warn("warning: second signal: cutting the invocations in flight");
+            service.abort().await;
+            return Err(cli::interrupted(
+                again,
+                "stopped at once; invocations in flight were cut, every sandbox was removed",
+            ));
+        }
     }
     Err(cli::interrupted(
         signal,

@@ -11,6 +11,7 @@ use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
 use jot_core::{Result, descriptor, limits};
 use jot_run::{Options, Served, Settings};
+use jot_serve::settings;
 
 /// Serve jot functions locally behind the AWS Lambda API.
 ///
@@ -28,9 +29,9 @@ struct Args {
     /// Port to listen on (0 picks a free one)
     #[arg(long, value_name = "PORT", default_value_t = 9001)]
     port: u16,
-    /// Reserved concurrency: invocations of a function running at once; beyond it, 429
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1000))]
-    max_concurrency: u16,
+    /// Reserved concurrency: invocations of a function running at once; beyond it, 429 [default: jot.toml's [serve], else 4]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    max_concurrency: Option<u16>,
     /// Requests beyond --max-concurrency that wait for a slot instead of a 429
     #[arg(long, value_name = "N", default_value_t = 0)]
     queue: usize,
@@ -40,12 +41,12 @@ struct Args {
     /// Seconds an idle sandbox (beyond --min-instances) is kept warm
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     idle_timeout: u64,
-    /// Seconds an invocation may run
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    timeout: u32,
-    /// Memory of each sandbox in MB
-    #[arg(long, value_name = "MB", default_value_t = 1024)]
-    memory: u32,
+    /// Seconds an invocation may run [default: jot.toml's [serve], else 30]
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u32>,
+    /// Memory of each sandbox in MB [default: jot.toml's [serve], else 1024]
+    #[arg(long, value_name = "MB")]
+    memory: Option<u32>,
     /// CPUs of each sandbox [default: memory / 1769 MB, as Lambda; 0: no limit]
     #[arg(long, value_name = "N")]
     cpus: Option<f64>,
@@ -71,6 +72,12 @@ struct Args {
     /// Environment variable for the functions (NAME=VALUE, repeatable)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
+    /// Settings file for every function [default: the jot.toml beside each responder]
+    #[arg(long, value_name = "FILE", env = jot_config::env::CONFIG)]
+    config: Option<PathBuf>,
+    /// Use the settings file's section [env.NAME] over its top-level keys
+    #[arg(long, value_name = "NAME", env = jot_config::env::ENV_NAME)]
+    env_name: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -82,11 +89,12 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<()> {
+    let environment = limits::parse_environment(&args.environment)?;
     let settings = Settings {
-        memory_mb: limits::check_memory(args.memory)?,
-        timeout: Duration::from_secs(limits::check_timeout(args.timeout)?.into()),
-        environment: limits::parse_environment(&args.environment)?,
-        max_concurrency: args.max_concurrency.into(),
+        memory_mb: settings::DEFAULT_MEMORY,
+        timeout: Duration::from_secs(settings::DEFAULT_TIMEOUT.into()),
+        environment: Vec::new(),
+        max_concurrency: settings::DEFAULT_MAX_CONCURRENCY.into(),
         queue: args.queue,
         min_instances: args.min_instances.into(),
         idle_timeout: Duration::from_secs(args.idle_timeout),
@@ -96,7 +104,20 @@ async fn serve(args: Args) -> Result<()> {
         labels: Vec::new(),
     };
     let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
-    let served = Served::from_descriptors(&descriptors, &settings)?;
+    let mut served = Served::from_descriptors(&descriptors, &settings)?;
+    let config = jot_config::ConfigArgs {
+        config: args.config.clone(),
+        env_name: args.env_name.clone(),
+        show_config: false,
+    };
+    let flags = settings::Flags {
+        memory: args.memory,
+        timeout: args.timeout,
+        max_concurrency: args.max_concurrency,
+        environment: &environment,
+        config: &config,
+    };
+    settings::apply(&mut served, &flags)?;
     let options = Options {
         account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".into()),
         region: jot_emulator::InstanceConfig::new("", "").region,

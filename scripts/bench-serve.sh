@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# `make bench`, jot-serve: throughput and p50/p99 as a client sees them for a
+# trivial function at concurrency 1, 4 and 16 (scripts/serve-load.py: Python
+# threads, one kept-alive http.client connection each), beside cargo-lambda
+# watch (PyPI) serving the same Julia image in the same run; then the time
+# from saving an edit to the first answer from the new code under --watch.
+# Both servers get the same $sandboxes sandboxes; each figure is bounded by
+# $seconds and $requests.
+# Targets (issue 9): >= 2x cargo-lambda's throughput at each concurrency,
+# p99 <= 5 ms at 16, edit -> new answer <= 1 s.
+set -euo pipefail
+JOT_SCRIPT_NAME=bench-serve.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bin=${JOT_BENCH_BIN:-target/release}
+seconds=${JOT_BENCH_SECONDS:-4}
+requests=${JOT_BENCH_REQUESTS:-40000}
+sandboxes=${JOT_BENCH_SANDBOXES:-4}
+edits=${JOT_BENCH_EDITS:-3}
+export JOT_BASE_IMAGE=${JOT_BASE_IMAGE:-jot/julia:1.5.3-bullseye}
+work=$(mktemp -d)
+label="dev.jot.bench-serve=$$"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  docker ps -aq --filter "label=$label" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  remove_images_from "$work"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+name="jot-bench-serve-$$"
+printf 'benchfn(x) = x\n' >"$work/benchfn.jl"
+descriptor=$("$bin/jot-build" "$work/benchfn.jl" --arg-type Any --name "$name")
+image=$(python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["local_image"]["image"])' <<<"$descriptor")
+log "image $image, $sandboxes sandboxes per server, ${seconds}s or $requests requests per figure"
+
+# wait_line FILE: the first line of FILE once it is written (30 s at most).
+wait_line() {
+  for _ in $(seq 300); do [ -s "$1" ] && { head -n 1 "$1"; return; }; sleep 0.1; done
+  die "no endpoint in $1"
+}
+# probe URL: one invocation must answer within 5 s.
+probe() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], b"[1,2]", timeout=5).read()' "$1"; }
+load() { python3 scripts/serve-load.py "$1" "$2" "$3" "$seconds" "$requests" '[1,2]' '[1,2]'; }
+
+# jot-serve: $sandboxes provisioned sandboxes; requests beyond them wait (--queue).
+"$bin/jot-serve" --port 0 --max-concurrency "$sandboxes" --min-instances "$sandboxes" \
+  --queue 256 -q <<<"$descriptor" >"$work/jot.out" 2>"$work/jot.err" &
+pids+=($!)
+jot_endpoint=$(wait_line "$work/jot.out")
+jot_path="/2015-03-31/functions/$name/invocations"
+
+# cargo-lambda watch: its Runtime API under /.rt, the same image's runtime
+# (host networking) pointed at it, invoked through its Invoke endpoint.
+peer_error=
+if cargo_lambda=$(bash scripts/ensure-cargo-lambda.sh 2>"$work/cl-install.err"); then
+  mkdir -p "$work/cl/src"
+  printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2021"\n' "$name" >"$work/cl/Cargo.toml"
+  printf 'fn main() {}\n' >"$work/cl/src/main.rs"
+  cl_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  (cd "$work/cl" && exec "$cargo_lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$cl_port" --only-lambda-apis --ignore-changes --concurrency "$sandboxes") \
+    >"$work/cl.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$cl_port") 2>/dev/null && break; sleep 0.1
+  done
+  for i in $(seq "$sandboxes"); do
+    docker run -d --rm --network host --label "$label" --name "jot-bench-cl-$$-$i" \
+      -e "AWS_LAMBDA_RUNTIME_API=127.0.0.1:$cl_port/.rt" -e AWS_LAMBDA_FUNCTION_NAME=_ \
+      "$image" >/dev/null
+  done
+  cl_endpoint="http://127.0.0.1:$cl_port"
+  # With --only-lambda-apis its runtime serves the function "_".
+  cl_path="/2015-03-31/functions/_/invocations"
+  # Ready once an invocation is answered (the runtimes are initialised).
+  for _ in $(seq 300); do
+    probe "$cl_endpoint$cl_path" >/dev/null 2>&1 && break; sleep 0.1
+  done
+  probe "$cl_endpoint$cl_path" >/dev/null 2>"$work/cl-probe.err" \
+    || peer_error="cargo-lambda watch did not answer: $(tail -n 3 "$work/cl-probe.err" "$work/cl.log" | tr '\n' ' ')"
+else
+  peer_error="cargo-lambda could not be installed: $(tail -n 2 "$work/cl-install.err" | tr '\n' ' ')"
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
+printf '\n%-34s %26s %26s %8s\n' "jot-serve vs cargo-lambda watch" "jot req/s (p50 / p99 ms)" "cargo-lambda" "ratio"
+for c in 1 4 16; do
+  read -r jot_rps jot_p50 jot_p99 _ < <(load "$jot_endpoint" "$jot_path" "$c")
+  peer="-"; peer_rps=0
+  if [ -z "$peer_error" ]; then
+    read -r peer_rps peer_p50 peer_p99 _ < <(load "$cl_endpoint" "$cl_path" "$c")
+    peer="$peer_rps ($peer_p50 / $peer_p99)"
+  fi
+  printf '%-34s %26s %26s %8s\n' "concurrency $c" "$jot_rps ($jot_p50 / $jot_p99)" "$peer" "$(ratio "$jot_rps" "$peer_rps")"
+done
+[ -z "$peer_error" ] || printf '  peer missing: %s\n' "$peer_error"
+printf '  targets: >= 2.00x at each concurrency; p99 <= 5 ms at 16\n'
+
+# Edit -> first answer from the new code, under --watch.
+"$bin/jot-serve" --port 0 --watch -q <<<"$descriptor" >"$work/watch.out" 2>"$work/watch.err" &
+pids+=($!)
+watch_endpoint=$(wait_line "$work/watch.out")
+edit_ms=$(python3 - "$watch_endpoint" "$jot_path" "$work/benchfn.jl" "$edits" <<'PY'
+import http.client, statistics, sys, time, urllib.parse
+url, path, source, edits = urllib.parse.urlparse(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+def call():
+    conn.request("POST", path, body=b"[1]")
+    r = conn.getresponse(); body = r.read()
+    assert r.status == 200, (r.status, body)
+    return body
+call()
+spans = []
+for i in range(1, edits + 1):
+    time.sleep(0.3)
+    expected = str(i).encode()
+    t0 = time.perf_counter()
+    with open(source, "w") as f:
+        f.write(f"benchfn(x) = {i}\n")
+    while call() != expected:
+        if time.perf_counter() - t0 > 60:
+            sys.exit(f"edit {i}: no answer from the new code within 60 s")
+    spans.append((time.perf_counter() - t0) * 1000)
+print(f"{statistics.median(spans):.0f} ({min(spans):.0f}-{max(spans):.0f})")
+PY
+)
+printf '%-34s %23s ms %26s\n' "edit -> new answer, --watch" "$edit_ms" "target <= 1000 ms"
+printf '  median (min-max) of %s edits\n' "$edits"
