@@ -69,7 +69,10 @@ fn man_pages_are_up_to_date() {
             page.starts_with(".ie") || page.contains(".TH"),
             "{tool}: not a man page"
         );
-        assert!(page.contains("Example:"), "{tool}: man page lacks the example");
+        assert!(
+            page.contains("Example:"),
+            "{tool}: man page lacks the example"
+        );
         let path = root.join("shell-completions").join(format!("{tool}.1"));
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
