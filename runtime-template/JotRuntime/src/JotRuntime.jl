@@ -26,6 +26,7 @@ include("errors.jl")        # error reports to the Runtime API and stderr
 include("load.jl")          # loading the responder (init)
 include("warmup.jl")        # compiling the hot path in init
 include("loop.jl")          # the invocation loop and main()
+include("standalone.jl")    # outside Lambda: the Invoke path on :8080, a worker runs main()
 include("precompile.jl")    # the workload of `bootstrap --precompile`
 
 # (The ccall lives in a function: a top-level statement with a ccall is compiled, not
