@@ -26,5 +26,6 @@ end
     include("test_http.jl")
     include("test_invoke.jl")
     include("test_e2e.jl")
+    include("test_standalone.jl")
 end
 close(WATCHDOG)
