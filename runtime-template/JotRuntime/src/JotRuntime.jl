@@ -10,7 +10,7 @@ module JotRuntime
 
 using Sockets
 
-export LambdaContext, remaining_time_ms
+export LambdaContext, remaining_time_ms, HTTPRequest, HTTPResponse
 
 const API_PREFIX = "/2018-06-01/runtime"          # under the address's own prefix
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100   # what the Runtime API accepts
@@ -22,6 +22,7 @@ include("json_write.jl")    # any value → JSON
 include("convert.jl")       # a parsed event → the declared argument type
 include("http.jl")          # the Runtime API address and the HTTP/1.1 client
 include("context.jl")       # LambdaContext and the configuration from ENV
+include("http_function.jl") # HTTPRequest/HTTPResponse for API Gateway and function URLs
 include("errors.jl")        # error reports to the Runtime API and stderr
 include("load.jl")          # loading the responder (init)
 include("warmup.jl")        # compiling the hot path in init

@@ -27,5 +27,6 @@ end
     include("test_invoke.jl")
     include("test_e2e.jl")
     include("test_standalone.jl")
+    include("test_http_function.jl")
 end
 close(WATCHDOG)
