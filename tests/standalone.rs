@@ -20,9 +20,7 @@ struct Container(String);
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["rm", "-f", &self.0])
-            .output();
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
     }
 }
 
@@ -42,7 +40,10 @@ fn invoke(host: &str, payload: &str) -> Answer {
 fn a_standalone_image_answers_errors_and_times_out_like_the_emulator() {
     let script = script("slow_increment.jl", CODE);
     let descriptor = json(build(&script.path, &["--arg-type", "Vector{Int}"]).trim());
-    let image = descriptor["local_image"]["image"].as_str().unwrap().to_string();
+    let image = descriptor["local_image"]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let port = free_port();
     let host = format!("127.0.0.1:{port}");
     let name = jot_tests::aws::unique("jot-standalone");
