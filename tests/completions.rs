@@ -3,9 +3,8 @@
 
 use jot_tests::*;
 
-#[test]
-fn shell_completions_are_up_to_date() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+/// The executables: every crate with a src/main.rs, sorted.
+fn executables(root: &std::path::Path) -> Vec<String> {
     let mut tools: Vec<String> = std::fs::read_dir(root.join("crates"))
         .unwrap()
         .filter_map(|e| e.ok())
@@ -13,6 +12,13 @@ fn shell_completions_are_up_to_date() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     tools.sort();
+    tools
+}
+
+#[test]
+fn shell_completions_are_up_to_date() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tools = executables(root);
     assert!(tools.len() >= 6, "found executables: {tools:?}");
     // Every file belongs to an executable that exists: none of a removed tool.
     let mut expected: Vec<String> = tools
@@ -54,13 +60,7 @@ fn shell_completions_are_up_to_date() {
 #[test]
 fn man_pages_are_up_to_date() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut tools: Vec<String> = std::fs::read_dir(root.join("crates"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("src/main.rs").exists())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    tools.sort();
+    let tools = executables(root);
     for tool in &tools {
         let output = run(jot(tool).arg("--generate-man"));
         assert!(output.status.success(), "{tool} --generate-man failed");
