@@ -101,7 +101,7 @@ function resolve_responder(cfg::Config, modname::Symbol)
     T = try
         # HTTPRequest is the runtime's own: a package need not import it.
         cfg.argtype in ("HTTPRequest", "JotRuntime.HTTPRequest") ? HTTPRequest :
-        http_argument(f, Core.eval(mod, Meta.parse(cfg.argtype)))
+        cfg.argtype == "Any" ? http_argument(f) : Core.eval(mod, Meta.parse(cfg.argtype))
     catch e
         throw(InitFailure("Runtime.InvalidArgumentType",
                           "argument type $(cfg.argtype) could not be evaluated in $where: " *
