@@ -63,7 +63,7 @@ bench: setup
 	@if [ -f scripts/bench-aws.sh ]; then bash scripts/bench-aws.sh; fi
 	bash scripts/bench-ls.sh
 
-## Regenerate shell-completions/ from the clap definitions.
+## Regenerate shell-completions/ (completions and man pages TOOL.1) from the clap definitions.
 completions: build
 	@mkdir -p shell-completions
 	@for tool in $(TOOLS); do \
@@ -71,8 +71,9 @@ completions: build
 	  $(BIN)/$$tool --generate-completions bash > shell-completions/$$tool.bash; \
 	  $(BIN)/$$tool --generate-completions zsh > shell-completions/_$$tool; \
 	  $(BIN)/$$tool --generate-completions fish > shell-completions/$$tool.fish; \
+	  $(BIN)/$$tool --generate-man > shell-completions/$$tool.1; \
 	done
-	@echo "shell-completions/ regenerated"
+	@echo "shell-completions/ regenerated (completions and man pages)"
 
 lint:
 	$(CARGO) fmt --check

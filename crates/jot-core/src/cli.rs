@@ -14,6 +14,10 @@ use crate::output::{self, ColorChoice, Verbosity};
 /// `shell-completions/` (see `make completions`).
 pub const COMPLETIONS_FLAG: &str = "--generate-completions";
 
+/// The hidden first argument that prints the tool's man page (roff), written
+/// to `shell-completions/TOOL.1` by `make completions`.
+pub const MAN_FLAG: &str = "--generate-man";
+
 /// Output flags every tool takes.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutputArgs {
@@ -69,11 +73,28 @@ pub fn write_completions<A: CommandFactory>(shell: Shell, out: &mut dyn std::io:
     clap_complete::generate(shell, &mut command, name, out);
 }
 
-/// Parses the command line (printing completions when asked) and sets up output.
+/// Writes the man page of command `A`, generated from the same clap
+/// definition as `--help`, to `out`.
+pub fn write_man_page<A: CommandFactory>(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(A::command()).render(out)
+}
+
+/// Parses the command line (printing completions or the man page when asked)
+/// and sets up output.
 fn parse<A: Command>() -> std::result::Result<A, ExitCode> {
     let mut argv = std::env::args_os();
     let program = A::command().get_name().to_string();
-    if argv.nth(1).is_some_and(|a| a == COMPLETIONS_FLAG) {
+    let first = argv.nth(1);
+    if first.as_ref().is_some_and(|a| a == MAN_FLAG) {
+        return Err(match write_man_page::<A>(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{program}: error: writing the man page: {e}");
+                ExitCode::from(exit::INTERNAL)
+            }
+        });
+    }
+    if first.is_some_and(|a| a == COMPLETIONS_FLAG) {
         let shell = argv
             .next()
             .and_then(|s| s.to_str().and_then(|s| s.parse::<Shell>().ok()));

@@ -11,6 +11,7 @@ module JotRuntime
 using Sockets
 
 export LambdaContext, remaining_time_ms, register_before_snapshot, register_after_restore
+export HTTPRequest, HTTPResponse
 
 const API_PREFIX = "/2018-06-01/runtime"          # under the address's own prefix
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100   # what the Runtime API accepts
@@ -22,6 +23,7 @@ include("json_write.jl")    # any value → JSON
 include("convert.jl")       # a parsed event → the declared argument type
 include("http.jl")          # the Runtime API address and the HTTP/1.1 client
 include("context.jl")       # LambdaContext and the configuration from ENV
+include("http_function.jl") # HTTPRequest/HTTPResponse for API Gateway and function URLs
 include("errors.jl")        # error reports to the Runtime API and stderr
 include("load.jl")          # loading the responder (init)
 include("warmup.jl")        # compiling the hot path in init
@@ -29,6 +31,7 @@ include("loop.jl")          # the invocation loop
 include("snapstart.jl")     # SnapStart: hooks, restore/next, restore/error
 include("selftest.jl")      # the build-time self-test (no cache rebuilt at run time)
 include("main.jl")          # init (timed) and main()
+include("standalone.jl")    # outside Lambda: the Invoke path on :8080, a worker runs main()
 include("precompile.jl")    # the workload of `bootstrap --precompile`
 
 # (The ccall lives in a function: a top-level statement with a ccall is compiled, not

@@ -99,7 +99,9 @@ function resolve_responder(cfg::Config, modname::Symbol)
 
     # The argument type, evaluated where the user's own types live.
     T = try
-        Core.eval(mod, Meta.parse(cfg.argtype))
+        # HTTPRequest is the runtime's own: a package need not import it.
+        cfg.argtype in ("HTTPRequest", "JotRuntime.HTTPRequest") ? HTTPRequest :
+        cfg.argtype == "Any" ? http_argument(f) : Core.eval(mod, Meta.parse(cfg.argtype))
     catch e
         throw(InitFailure("Runtime.InvalidArgumentType",
                           "argument type $(cfg.argtype) could not be evaluated in $where: " *

@@ -48,6 +48,7 @@ function precompile_cold_path()
     catch
     end
     precompile(resolve_responder, (Config, Symbol))
+    precompile(http_argument, (Any,))
     precompile(connect!, (Conn,))
     precompile(Sockets.connect!, (TCPSocket, Sockets.IPv4, Int))
     precompile(write, (TCPSocket, Vector{UInt8}))
