@@ -232,6 +232,18 @@ impl Ecr {
 
     /// The digest ECR stores under `tag`, if the tag exists.
     pub async fn digest_of_tag(&self, name: &str, tag: &str) -> Result<Option<String>> {
+        Ok(self
+            .image_of_tag(name, tag)
+            .await?
+            .map(|(digest, _)| digest))
+    }
+
+    /// The digest ECR stores under `tag` and its manifest's media type.
+    pub async fn image_of_tag(
+        &self,
+        name: &str,
+        tag: &str,
+    ) -> Result<Option<(String, Option<String>)>> {
         let described = self
             .ecr
             .describe_images()
@@ -240,10 +252,10 @@ impl Ecr {
             .send()
             .await;
         match described {
-            Ok(output) => Ok(output
-                .image_details()
-                .iter()
-                .find_map(|detail| detail.image_digest().map(str::to_string))),
+            Ok(output) => Ok(output.image_details().iter().find_map(|detail| {
+                let media_type = detail.image_manifest_media_type().map(str::to_string);
+                detail.image_digest().map(|d| (d.to_string(), media_type))
+            })),
             Err(e) if error_code(&e) == Some("ImageNotFoundException") => Ok(None),
             Err(e) => Err(self.ctx.sdk("DescribeImages", e)),
         }
@@ -280,6 +292,15 @@ impl Ecr {
     }
 }
 
+/// A multi-platform index (OCI or Docker's manifest list): Lambda refuses one.
+pub fn is_index(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/vnd.oci.image.index.v1+json"
+            | "application/vnd.docker.distribution.manifest.list.v2+json"
+    )
+}
+
 fn mutability(immutable: bool) -> ImageTagMutability {
     if immutable {
         ImageTagMutability::Immutable
@@ -298,4 +319,21 @@ fn ecr_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
                 .map_err(|e| AwsError::Other(format!("ECR tag {key}: {e}")))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexes_are_told_from_single_manifests() {
+        assert!(is_index("application/vnd.oci.image.index.v1+json"));
+        assert!(is_index(
+            "application/vnd.docker.distribution.manifest.list.v2+json"
+        ));
+        assert!(!is_index(
+            "application/vnd.docker.distribution.manifest.v2+json"
+        ));
+        assert!(!is_index("application/vnd.oci.image.manifest.v1+json"));
+    }
 }

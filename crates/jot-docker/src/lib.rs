@@ -13,4 +13,4 @@ pub use bollard::Docker;
 pub use connect::{connect, docker_host};
 pub use error::{DockerError, Result};
 pub use images::{inspect_image, list_all_images, list_images, remove_image, tag_image};
-pub use push::{PushProgress, digest_in_status, push_image, repo_digest};
+pub use push::{PushProgress, digest_in_status, push_image, push_platform, repo_digest};

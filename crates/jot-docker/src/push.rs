@@ -18,6 +18,19 @@ pub struct PushProgress {
     pub quiet: bool,
 }
 
+/// The platform to push (`linux/amd64`), so an engine whose image store
+/// holds a multi-platform index (containerd, from API 1.46) pushes only the
+/// image's own manifest: Lambda refuses an index. Older engines push one
+/// manifest anyway and do not know the parameter.
+pub fn push_platform(api: (usize, usize), os: &str, architecture: &str) -> Option<String> {
+    (api >= (1, 46) && !architecture.is_empty()).then(|| {
+        format!(
+            "{}/{architecture}",
+            if os.is_empty() { "linux" } else { os }
+        )
+    })
+}
+
 /// The digest recorded by the engine for an image in `repository` (a
 /// `host/name` reference), from the local image's RepoDigests.
 pub fn repo_digest<'a>(repo_digests: &'a [String], repository: &str) -> Option<&'a str> {
@@ -47,6 +60,7 @@ pub async fn push_image(
     target: &str,
     tag: &str,
     login: &RegistryLogin,
+    platform: Option<String>,
     progress: PushProgress,
 ) -> Result<Option<String>> {
     let bars = if output::stderr_is_terminal() && !progress.quiet {
@@ -67,7 +81,7 @@ pub async fn push_image(
         target,
         Some(PushImageOptions {
             tag: Some(tag.to_string()),
-            platform: None,
+            platform,
         }),
         Some(credentials),
     );
@@ -119,6 +133,20 @@ pub async fn push_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_engines_that_know_platforms_are_asked_for_one() {
+        assert_eq!(push_platform((1, 41), "linux", "amd64"), None);
+        assert_eq!(
+            push_platform((1, 46), "linux", "arm64").as_deref(),
+            Some("linux/arm64")
+        );
+        assert_eq!(
+            push_platform((1, 47), "", "amd64").as_deref(),
+            Some("linux/amd64")
+        );
+        assert_eq!(push_platform((1, 47), "linux", ""), None);
+    }
 
     #[test]
     fn digest_of_the_final_status_line() {

@@ -118,8 +118,16 @@ impl Pusher {
         let progress = PushProgress {
             quiet: output::verbosity() == output::Verbosity::Quiet,
         };
-        let pushed = jot_docker::push_image(&self.docker, &target, &tag, &login, progress).await?;
-        let digest = self.ecr.digest_of_tag(name, &tag).await?.ok_or_else(|| {
+        // One platform's manifest, never an index: Lambda refuses indexes.
+        let version = self.docker.client_version();
+        let platform = jot_docker::push_platform(
+            (version.major_version, version.minor_version),
+            inspect.os.as_deref().unwrap_or_default(),
+            inspect.architecture.as_deref().unwrap_or_default(),
+        );
+        let pushed =
+            jot_docker::push_image(&self.docker, &target, &tag, &login, platform, progress).await?;
+        let (digest, media_type) = self.ecr.image_of_tag(name, &tag).await?.ok_or_else(|| {
             Error::Aws {
                 failure: jot_core::error::AwsFailure::Other,
                 message: format!(
@@ -127,6 +135,12 @@ impl Pusher {
                 ),
             }
         })?;
+        if let Some(media_type) = media_type.filter(|m| jot_aws::ecr::is_index(m)) {
+            return Err(Error::InvalidInput(format!(
+                "{repository}:{tag} in ECR is a multi-platform index ({media_type}), which Lambda refuses; build the image for one platform (no attestations) and push again",
+                repository = repository.uri
+            )));
+        }
         if let Some(pushed) = pushed.filter(|p| *p != digest) {
             output::note(format!(
                 "note: the registry reported {pushed} but ECR lists {digest} for {name}:{tag}; using ECR's"
