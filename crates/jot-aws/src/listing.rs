@@ -135,10 +135,9 @@ impl Lister {
     /// Every repository whose name passes `wanted`, with tags and images.
     pub async fn repositories(&self, wanted: NameFilter<'_>) -> Result<Vec<RepositoryListing>> {
         let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("DescribeRepositories", || {
+        all_pages(
+            |token| async move {
+                self.call("DescribeRepositories", || {
                     self.ecr
                         .describe_repositories()
                         .set_next_token(token.clone())
@@ -146,22 +145,23 @@ impl Lister {
                         .send()
                 })
                 .await
-                .map_err(|e| self.ecr_ctx.sdk("DescribeRepositories", e))?;
-            for repository in page.repositories() {
-                let name = repository.repository_name().unwrap_or_default();
-                if wanted(name) {
-                    found.push((
-                        name.to_string(),
-                        repository.repository_uri().unwrap_or_default().to_string(),
-                        repository.repository_arn().unwrap_or_default().to_string(),
-                    ));
+                .map_err(|e| self.ecr_ctx.sdk("DescribeRepositories", e))
+            },
+            |page| {
+                for repository in page.repositories() {
+                    let name = repository.repository_name().unwrap_or_default();
+                    if wanted(name) {
+                        found.push((
+                            name.to_string(),
+                            repository.repository_uri().unwrap_or_default().to_string(),
+                            repository.repository_arn().unwrap_or_default().to_string(),
+                        ));
+                    }
                 }
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+                page.next_token().map(str::to_string)
+            },
+        )
+        .await?;
         let listed = found.into_iter().map(|(name, uri, arn)| async move {
             match tokio::try_join!(self.repository_tags(&arn), self.images(&name)) {
                 Ok((tags, images)) => Ok(Some(RepositoryListing {
@@ -199,10 +199,9 @@ impl Lister {
     /// Every image of a repository, newest push first.
     pub async fn images(&self, repository: &str) -> Result<Vec<EcrImage>> {
         let mut images = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .call("DescribeImages", || {
+        all_pages(
+            |token| async move {
+                self.call("DescribeImages", || {
                     self.ecr
                         .describe_images()
                         .repository_name(repository)
@@ -211,25 +210,26 @@ impl Lister {
                         .send()
                 })
                 .await
-                .map_err(|e| self.ecr_ctx.sdk("DescribeImages", e))?;
-            for detail in page.image_details() {
-                let Some(digest) = detail.image_digest() else {
-                    continue;
-                };
-                images.push(EcrImage {
-                    digest: digest.to_string(),
-                    tags: detail.image_tags().to_vec(),
-                    pushed_at: detail
-                        .image_pushed_at()
-                        .and_then(|t| SystemTime::try_from(*t).ok()),
-                    size: detail.image_size_in_bytes(),
-                });
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+                .map_err(|e| self.ecr_ctx.sdk("DescribeImages", e))
+            },
+            |page| {
+                for detail in page.image_details() {
+                    let Some(digest) = detail.image_digest() else {
+                        continue;
+                    };
+                    images.push(EcrImage {
+                        digest: digest.to_string(),
+                        tags: detail.image_tags().to_vec(),
+                        pushed_at: detail
+                            .image_pushed_at()
+                            .and_then(|t| SystemTime::try_from(*t).ok()),
+                        size: detail.image_size_in_bytes(),
+                    });
+                }
+                page.next_token().map(str::to_string)
+            },
+        )
+        .await?;
         images.sort_by(|a, b| b.pushed_at.cmp(&a.pushed_at).then(a.digest.cmp(&b.digest)));
         Ok(images)
     }
@@ -256,10 +256,9 @@ impl Lister {
     /// The names of every function (all pages), filtered.
     pub async fn function_names(&self, wanted: NameFilter<'_>) -> Result<Vec<String>> {
         let mut names = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .call("ListFunctions", || {
+        all_pages(
+            |marker| async move {
+                self.call("ListFunctions", || {
                     self.lambda
                         .list_functions()
                         .set_marker(marker.clone())
@@ -267,22 +266,20 @@ impl Lister {
                         .send()
                 })
                 .await
-                .map_err(|e| self.lambda_ctx.sdk("ListFunctions", e))?;
-            names.extend(
-                page.functions()
-                    .iter()
-                    .filter_map(|f| f.function_name())
-                    .filter(|n| wanted(n))
-                    .map(str::to_string),
-            );
-            marker = page
-                .next_marker()
-                .filter(|m| !m.is_empty())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
+                .map_err(|e| self.lambda_ctx.sdk("ListFunctions", e))
+            },
+            |page| {
+                names.extend(
+                    page.functions()
+                        .iter()
+                        .filter_map(|f| f.function_name())
+                        .filter(|n| wanted(n))
+                        .map(str::to_string),
+                );
+                page.next_marker().map(str::to_string)
+            },
+        )
+        .await?;
         Ok(names)
     }
 
@@ -360,10 +357,9 @@ impl Lister {
     /// version's own GetFunction.
     async fn versions(&self, name: &str) -> Result<Vec<VersionListing>> {
         let mut listed = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .call("ListVersionsByFunction", || {
+        all_pages(
+            |marker| async move {
+                self.call("ListVersionsByFunction", || {
                     self.lambda
                         .list_versions_by_function()
                         .function_name(name)
@@ -372,27 +368,25 @@ impl Lister {
                         .send()
                 })
                 .await
-                .map_err(|e| self.lambda_ctx.sdk("ListVersionsByFunction", e))?;
-            for config in page.versions() {
-                let version = config.version().unwrap_or_default();
-                if version == "$LATEST" || version.is_empty() {
-                    continue;
+                .map_err(|e| self.lambda_ctx.sdk("ListVersionsByFunction", e))
+            },
+            |page| {
+                for config in page.versions() {
+                    let version = config.version().unwrap_or_default();
+                    if version == "$LATEST" || version.is_empty() {
+                        continue;
+                    }
+                    listed.push(VersionListing {
+                        version: version.to_string(),
+                        digest: config.code_sha256().and_then(digest_of_sha256),
+                        image_uri: None,
+                        last_modified: config.last_modified().unwrap_or_default().to_string(),
+                    });
                 }
-                listed.push(VersionListing {
-                    version: version.to_string(),
-                    digest: config.code_sha256().and_then(digest_of_sha256),
-                    image_uri: None,
-                    last_modified: config.last_modified().unwrap_or_default().to_string(),
-                });
-            }
-            marker = page
-                .next_marker()
-                .filter(|m| !m.is_empty())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
+                page.next_marker().map(str::to_string)
+            },
+        )
+        .await?;
         let resolved = listed.into_iter().map(|version| async move {
             if version.digest.is_some() {
                 return Ok::<_, AwsError>(version);
@@ -411,10 +405,9 @@ impl Lister {
 
     async fn aliases(&self, name: &str) -> Result<Vec<AliasListing>> {
         let mut aliases = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .call("ListAliases", || {
+        all_pages(
+            |marker| async move {
+                self.call("ListAliases", || {
                     self.lambda
                         .list_aliases()
                         .function_name(name)
@@ -423,30 +416,48 @@ impl Lister {
                         .send()
                 })
                 .await
-                .map_err(|e| self.lambda_ctx.sdk("ListAliases", e))?;
-            for alias in page.aliases() {
-                let mut weights: Vec<(String, f64)> = alias
-                    .routing_config()
-                    .and_then(|r| r.additional_version_weights())
-                    .map(|w| w.iter().map(|(k, v)| (k.clone(), *v)).collect())
-                    .unwrap_or_default();
-                weights.sort_by(|a, b| a.0.cmp(&b.0));
-                aliases.push(AliasListing {
-                    name: alias.name().unwrap_or_default().to_string(),
-                    version: alias.function_version().unwrap_or_default().to_string(),
-                    weights,
-                });
-            }
-            marker = page
-                .next_marker()
-                .filter(|m| !m.is_empty())
-                .map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
+                .map_err(|e| self.lambda_ctx.sdk("ListAliases", e))
+            },
+            |page| {
+                for alias in page.aliases() {
+                    let mut weights: Vec<(String, f64)> = alias
+                        .routing_config()
+                        .and_then(|r| r.additional_version_weights())
+                        .map(|w| w.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                        .unwrap_or_default();
+                    weights.sort_by(|a, b| a.0.cmp(&b.0));
+                    aliases.push(AliasListing {
+                        name: alias.name().unwrap_or_default().to_string(),
+                        version: alias.function_version().unwrap_or_default().to_string(),
+                        weights,
+                    });
+                }
+                page.next_marker().map(str::to_string)
+            },
+        )
+        .await?;
         aliases.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(aliases)
+    }
+}
+
+/// Follows a paginated listing to its end: `fetch` gets each page's token
+/// (none for the first), `take` consumes the page and gives the next token;
+/// an empty token ends the listing as a missing one does.
+async fn all_pages<P, Fut>(
+    mut fetch: impl FnMut(Option<String>) -> Fut,
+    mut take: impl FnMut(P) -> Option<String>,
+) -> Result<()>
+where
+    Fut: Future<Output = Result<P>>,
+{
+    let mut token = None;
+    loop {
+        let page = fetch(token.take()).await?;
+        token = take(page).filter(|t: &String| !t.is_empty());
+        if token.is_none() {
+            return Ok(());
+        }
     }
 }
 
