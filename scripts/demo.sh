@@ -14,7 +14,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-docker.sh
 bin=target/debug
 if [ -z "${JOT_BASE_IMAGE:-}" ]; then
-  official="julia:$(sed -n 's/^pub const DEFAULT_JULIA_VERSION: &str = "\(.*\)";/\1/p' crates/jot-core/src/build.rs)"
+  version=$(sed -n 's/^pub const DEFAULT_JULIA_VERSION: &str = "\(.*\)";/\1/p' crates/jot-image/src/base.rs)
+  [ -n "$version" ] || die "cannot read DEFAULT_JULIA_VERSION from crates/jot-image/src/base.rs"
+  official="julia:$version"
   if [ "${JOT_DEMO_PULL:-0}" = 1 ] && ! docker image inspect "$official" >/dev/null 2>&1; then
     timeout 300 docker pull "$official" >&2 || log "could not pull $official"
   fi
