@@ -16,8 +16,13 @@ fn remote_descriptor(name: &str) -> String {
 }
 
 fn spawn_deploy(name: &str, memory: u32) -> Child {
+    spawn_deploy_with(name, memory, &[])
+}
+
+fn spawn_deploy_with(name: &str, memory: u32, extra: &[&str]) -> Child {
     use std::io::Write;
     let mut child = aws_env(&mut jot("jot-deploy"))
+        .args(extra)
         .args(["--memory", &memory.to_string()])
         .args(["--env", &format!("RUN=m{memory}")])
         .stdin(Stdio::piped())
@@ -82,4 +87,39 @@ fn concurrent_creates_fall_through_to_an_update() {
     let name = aws::unique("race-create");
     let _cleanup = aws::Cleanup::named(&name);
     race(&name, [1536, 2560]);
+}
+
+/// Runs that create one new alias at once: the CreateAlias that loses moves
+/// the alias instead of failing, and the alias ends on a version one of them
+/// published.
+#[test]
+fn concurrent_runs_creating_one_alias_all_succeed() {
+    aws::require_ministack();
+    let name = aws::unique("race-alias");
+    let _cleanup = aws::Cleanup::named(&name);
+    let first = run_with_stdin(
+        aws_env(&mut jot("jot-deploy")),
+        remote_descriptor(&name).as_bytes(),
+    );
+    assert_eq!(outcome(&first).0, 0, "{}", outcome(&first).2);
+    let memories = [1024, 1280, 1536, 1792];
+    let children = memories.map(|m| (m, spawn_deploy_with(&name, m, &["--alias", "live"])));
+    let mut versions = Vec::new();
+    for (memory, child) in children {
+        let output = child.wait_with_output().unwrap();
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "deploy with --memory {memory}: {stderr}");
+        versions.push(json(&stdout)["function"]["version"].to_string());
+    }
+    let (status, alias) = aws::lambda(
+        "GET",
+        &format!("/2015-03-31/functions/{name}/aliases/live"),
+        None,
+    );
+    assert_eq!(status, 200, "{alias}");
+    let pinned = alias["FunctionVersion"].to_string();
+    assert!(
+        versions.contains(&pinned),
+        "alias on {pinned}, runs published {versions:?}"
+    );
 }

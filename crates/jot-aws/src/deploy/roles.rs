@@ -60,12 +60,42 @@ impl Deployer {
         if let Some(role) = &self.jot_role {
             return Ok(role.clone());
         }
-        let found = match self.iam.get_role().role_name(ROLE_NAME).send().await {
-            Ok(output) => output.role,
-            Err(e) if error_code(&e) == Some("NoSuchEntity") => None,
-            Err(e) => return Err(self.iam_ctx.sdk("GetRole", e)),
+        // Two deploys at once may both find no role: the one whose CreateRole
+        // loses the race reads the winner's role instead of failing.
+        let mut lost_create_race = false;
+        let (arn, created) = loop {
+            let found = match self.iam.get_role().role_name(ROLE_NAME).send().await {
+                Ok(output) => output.role,
+                Err(e) if error_code(&e) == Some("NoSuchEntity") => None,
+                Err(e) => return Err(self.iam_ctx.sdk("GetRole", e)),
+            };
+            match self.found_or_created_role(found, lost_create_race).await? {
+                Some(role) => break role,
+                None => lost_create_race = true,
+            }
         };
-        let (arn, created) = match found {
+        // Attach every time a function is created: idempotent, and completes a
+        // role whose creation was interrupted before the policy was attached.
+        let partition = arn.split(':').nth(1).unwrap_or("aws");
+        self.iam
+            .attach_role_policy()
+            .role_name(ROLE_NAME)
+            .policy_arn(format!("arn:{partition}:iam::aws:{BASIC_EXECUTION_POLICY}"))
+            .send()
+            .await
+            .map_err(|e| self.iam_ctx.sdk("AttachRolePolicy", e))?;
+        self.jot_role = Some((arn.clone(), created));
+        Ok((arn, created))
+    }
+
+    /// The role GetRole found, checked to be jot's, or a new one. `None` when
+    /// another run created it between our GetRole and CreateRole (read again).
+    async fn found_or_created_role(
+        &self,
+        found: Option<aws_sdk_iam::types::Role>,
+        lost_create_race: bool,
+    ) -> Result<Option<(String, bool)>> {
+        Ok(Some(match found {
             Some(role) => {
                 let role_tags: HashMap<String, String> = role
                     .tags()
@@ -95,8 +125,16 @@ impl Deployer {
                     )
                     .tags(tag)
                     .send()
-                    .await
-                    .map_err(|e| self.iam_ctx.sdk("CreateRole", e))?;
+                    .await;
+                let created = match created {
+                    Ok(created) => created,
+                    Err(e)
+                        if error_code(&e) == Some("EntityAlreadyExists") && !lost_create_race =>
+                    {
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(self.iam_ctx.sdk("CreateRole", e)),
+                };
                 let arn = created
                     .role()
                     .map(|r| r.arn().to_string())
@@ -104,19 +142,7 @@ impl Deployer {
                 output::note(format!("created IAM role {arn} for jot functions"));
                 (arn, true)
             }
-        };
-        // Attach every time a function is created: idempotent, and completes a
-        // role whose creation was interrupted before the policy was attached.
-        let partition = arn.split(':').nth(1).unwrap_or("aws");
-        self.iam
-            .attach_role_policy()
-            .role_name(ROLE_NAME)
-            .policy_arn(format!("arn:{partition}:iam::aws:{BASIC_EXECUTION_POLICY}"))
-            .send()
-            .await
-            .map_err(|e| self.iam_ctx.sdk("AttachRolePolicy", e))?;
-        self.jot_role = Some((arn.clone(), created));
-        Ok((arn, created))
+        }))
     }
 }
 

@@ -90,49 +90,64 @@ impl Deployer {
         Ok(Some(version))
     }
 
-    /// Creates the alias or moves it to `version`.
+    /// Creates the alias or moves it to `version`. A CreateAlias that meets a
+    /// conflict (another run created the alias first, or an update is still
+    /// in flight) waits as `retry` does, reads the alias again and moves it.
     pub(super) async fn point_alias(&self, name: &str, alias: &str, version: &str) -> Result<()> {
-        let existing = self
-            .lambda
-            .get_alias()
-            .function_name(name)
-            .name(alias)
-            .send()
-            .await;
-        match existing {
-            Ok(current) if current.function_version() == Some(version) => Ok(()),
-            Ok(current) => {
-                retry::on_conflict(&format!("{name}: UpdateAlias"), || {
-                    self.lambda
-                        .update_alias()
-                        .function_name(name)
-                        .name(alias)
-                        .function_version(version)
-                        .send()
-                })
-                .await
-                .map_err(|e| self.ctx.sdk("UpdateAlias", e))?;
-                output::note(format!(
-                    "{name}: alias {alias} moved from version {} to {version}",
-                    current.function_version().unwrap_or("?")
-                ));
-                Ok(())
-            }
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
-                retry::on_conflict(&format!("{name}: CreateAlias"), || {
-                    self.lambda
+        let mut conflicts = 0;
+        loop {
+            let existing = self
+                .lambda
+                .get_alias()
+                .function_name(name)
+                .name(alias)
+                .send()
+                .await;
+            match existing {
+                Ok(current) if current.function_version() == Some(version) => return Ok(()),
+                Ok(current) => {
+                    retry::on_conflict(&format!("{name}: UpdateAlias"), || {
+                        self.lambda
+                            .update_alias()
+                            .function_name(name)
+                            .name(alias)
+                            .function_version(version)
+                            .send()
+                    })
+                    .await
+                    .map_err(|e| self.ctx.sdk("UpdateAlias", e))?;
+                    output::note(format!(
+                        "{name}: alias {alias} moved from version {} to {version}",
+                        current.function_version().unwrap_or("?")
+                    ));
+                    return Ok(());
+                }
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
+                    let created = self
+                        .lambda
                         .create_alias()
                         .function_name(name)
                         .name(alias)
                         .function_version(version)
                         .send()
-                })
-                .await
-                .map_err(|e| self.ctx.sdk("CreateAlias", e))?;
-                output::note(format!("{name}: alias {alias} → version {version}"));
-                Ok(())
+                        .await;
+                    match created {
+                        Ok(_) => {
+                            output::note(format!("{name}: alias {alias} → version {version}"));
+                            return Ok(());
+                        }
+                        Err(e) if retry::is_transient_conflict(error_code(&e)) => {
+                            let Some(wait) = retry::conflict_backoff(conflicts) else {
+                                return Err(self.ctx.sdk("CreateAlias", e));
+                            };
+                            conflicts += 1;
+                            tokio::time::sleep(wait).await;
+                        }
+                        Err(e) => return Err(self.ctx.sdk("CreateAlias", e)),
+                    }
+                }
+                Err(e) => return Err(self.ctx.sdk("GetAlias", e)),
             }
-            Err(e) => Err(self.ctx.sdk("GetAlias", e)),
         }
     }
 }
