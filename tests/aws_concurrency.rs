@@ -4,7 +4,7 @@
 //! updates, versions read back), whether the function existed or not, and in
 //! both start orders.
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
@@ -20,23 +20,13 @@ fn spawn_deploy(name: &str, memory: u32) -> Child {
 }
 
 fn spawn_deploy_with(name: &str, memory: u32, extra: &[&str]) -> Child {
-    use std::io::Write;
-    let mut child = aws_env(&mut jot("jot-deploy"))
-        .args(extra)
-        .args(["--memory", &memory.to_string()])
-        .args(["--env", &format!("RUN=m{memory}")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn jot-deploy");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(remote_descriptor(name).as_bytes())
-        .unwrap();
-    child
+    spawn_with_stdin(
+        aws_env(&mut jot("jot-deploy"))
+            .args(extra)
+            .args(["--memory", &memory.to_string()])
+            .args(["--env", &format!("RUN=m{memory}")]),
+        remote_descriptor(name).as_bytes(),
+    )
 }
 
 /// Runs two deploys at once (the first listed starts first) and checks that

@@ -3,8 +3,6 @@
 //! of failing (a fresh CI account hit exactly this). A test binary of its own,
 //! because it deletes the shared role first.
 
-use std::process::Stdio;
-
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
 
@@ -13,7 +11,6 @@ const DIGEST: &str = "sha256:ccccccccccccccccccccccccccccccccccccccccccccccccccc
 
 #[test]
 fn first_deploys_at_once_share_one_new_role() {
-    use std::io::Write;
     aws::require_ministack();
     aws::delete_role(ROLE);
     let names: Vec<String> = (0..8).map(|_| aws::unique("role-race")).collect();
@@ -21,20 +18,8 @@ fn first_deploys_at_once_share_one_new_role() {
     let children: Vec<_> = names
         .iter()
         .map(|name| {
-            let mut child = aws_env(&mut jot("jot-deploy"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn jot-deploy");
             let descriptor = aws::remote_descriptor(name, "Any", DIGEST);
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(descriptor.as_bytes())
-                .unwrap();
-            child
+            spawn_with_stdin(aws_env(&mut jot("jot-deploy")), descriptor.as_bytes())
         })
         .collect();
     for (name, child) in names.iter().zip(children) {

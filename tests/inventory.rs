@@ -4,8 +4,8 @@
 //! resources hidden and refused, 120 functions (pagination), and a removal
 //! cut short half-way that a second run completes.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::Command;
 
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
@@ -387,19 +387,7 @@ fn one_hundred_and_twenty_functions_are_listed_and_removed() {
     );
     // Piped descriptors name what to remove; SIGTERM after the first step
     // stops it between steps, listing what remains (exit 143).
-    let mut child = aws_env(&mut jot("jot-rm"))
-        .arg("--yes")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(listed.as_bytes())
-        .unwrap();
+    let mut child = spawn_with_stdin(aws_env(&mut jot("jot-rm")).arg("--yes"), listed.as_bytes());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     let mut line = String::new();

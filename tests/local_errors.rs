@@ -310,8 +310,6 @@ fn a_missing_base_image_is_not_pulled_by_surprise() {
 
 #[test]
 fn an_interrupted_invoke_removes_its_sandbox() {
-    use std::io::Write;
-    use std::process::Stdio;
     let name = format!("interrupted-sleeper-{}", std::process::id());
     let label = format!("label=dev.jot.name={name}");
     let containers = || {
@@ -326,19 +324,10 @@ fn an_interrupted_invoke_removes_its_sandbox() {
         "sleeper(x) = (println(\"sleeping now\"); flush(stdout); sleep(120); x)\n",
     );
     let descriptor = build(&script.path, &["--name", &name]);
-    let mut child = jot("jot-invoke")
-        .args(["--timeout", "300"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(descriptor.as_bytes())
-        .unwrap();
+    let child = spawn_with_stdin(
+        jot("jot-invoke").args(["--timeout", "300"]),
+        descriptor.as_bytes(),
+    );
     ensure_built();
     let started = std::time::Instant::now();
     // Wait for the event, not a while: the function says it has started.

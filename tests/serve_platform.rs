@@ -316,21 +316,10 @@ fn a_functions_serve_section_sets_its_memory_timeout_and_environment() {
     drop(serve);
     // A bad value in the file: one line naming file, line and key; exit 5.
     std::fs::write(source.dir.path().join("jot.toml"), "[serve]\nmemory = 1\n").unwrap();
-    let mut child = jot_tests::jot("jot-serve")
-        .args(["--port", "0"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(descriptor.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = jot_tests::run_with_stdin(
+        jot_tests::jot("jot-serve").args(["--port", "0"]),
+        descriptor.as_bytes(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("jot.toml:2: memory"), "{stderr}");

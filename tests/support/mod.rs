@@ -8,7 +8,7 @@ pub mod serve;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// The offline Julia base image the tests build on (see scripts/ensure-julia-image.sh).
@@ -73,6 +73,14 @@ fn assert_fresh(binary: &Path) {
 
 /// Runs a command with `stdin` as its standard input and returns its output.
 pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
+    spawn_with_stdin(command, stdin)
+        .wait_with_output()
+        .expect("wait for jot tool")
+}
+
+/// Starts a command with `stdin` written to it and closed, and its stdout and
+/// stderr piped, for tests that watch it while it runs.
+pub fn spawn_with_stdin(command: &mut Command, stdin: &[u8]) -> Child {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -83,7 +91,7 @@ pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
     if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
         assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
     }
-    child.wait_with_output().expect("wait for jot tool")
+    child
 }
 
 /// Runs a command with no input.
