@@ -58,23 +58,6 @@ fn make(dir: &Path, name: &str, targets: &[&str]) -> (i32, String, String) {
     outcome(&run(aws_env(&mut command)))
 }
 
-fn published_versions(name: &str) -> Vec<String> {
-    let (status, body) = aws::lambda(
-        "GET",
-        &format!("/2015-03-31/functions/{name}/versions"),
-        None,
-    );
-    assert_eq!(status, 200, "{body}");
-    body["Versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v["Version"].as_str())
-        .filter(|v| *v != "$LATEST")
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn the_team_makefile_builds_tests_pushes_deploys_and_rebuilds_only_what_changed() {
     aws::require_ministack();
@@ -99,7 +82,7 @@ fn the_team_makefile_builds_tests_pushes_deploys_and_rebuilds_only_what_changed(
     );
     assert_eq!(deployed["kind"], "function");
     assert_eq!(deployed["function"]["name"], name.as_str());
-    let versions = published_versions(&name);
+    let versions = aws::published_versions(&name);
     assert_eq!(versions.len(), 1, "{versions:?}");
 
     // Nothing changed: make runs no tool, and Lambda has no new version.
@@ -110,7 +93,7 @@ fn the_team_makefile_builds_tests_pushes_deploys_and_rebuilds_only_what_changed(
         .lines()
         .any(|line| !line.starts_with("make") && line.contains("jot-"));
     assert!(!ran, "a tool ran again:\n{stdout}");
-    assert_eq!(published_versions(&name), versions);
+    assert_eq!(aws::published_versions(&name), versions);
 
     // A code change: build, test, push and deploy again, one new version.
     let source = dir.path().join("DayCounter/src/DayCounter.jl");
@@ -121,7 +104,7 @@ fn the_team_makefile_builds_tests_pushes_deploys_and_rebuilds_only_what_changed(
     for tool in ["jot-build", "jot-invoke", "jot-push", "jot-deploy"] {
         assert!(stdout.contains(tool), "{tool} did not run:\n{stdout}");
     }
-    assert_eq!(published_versions(&name).len(), 2);
+    assert_eq!(aws::published_versions(&name).len(), 2);
 
     // A failing package test stops before anything is pushed.
     let tests = dir.path().join("DayCounter/test/runtests.jl");
@@ -130,7 +113,7 @@ fn the_team_makefile_builds_tests_pushes_deploys_and_rebuilds_only_what_changed(
     let (code, stdout, _) = make(dir.path(), &name, &["deploy"]);
     assert_ne!(code, 0);
     assert!(!stdout.contains("jot-push"), "{stdout}");
-    assert_eq!(published_versions(&name).len(), 2);
+    assert_eq!(aws::published_versions(&name).len(), 2);
 
     let (code, _, stderr) = make(dir.path(), &name, &["clean"]);
     assert_eq!(code, 0, "{stderr}");

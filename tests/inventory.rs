@@ -84,23 +84,6 @@ fn listing(name: &str) -> String {
     .join("\n")
 }
 
-fn versions(name: &str) -> Vec<String> {
-    let (status, answer) = aws::lambda(
-        "GET",
-        &format!("/2015-03-31/functions/{name}/versions"),
-        None,
-    );
-    assert_eq!(status, 200, "{answer}");
-    answer["Versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v["Version"].as_str())
-        .filter(|v| *v != "$LATEST")
-        .map(str::to_string)
-        .collect()
-}
-
 fn ecr_images(name: &str) -> Vec<String> {
     let answer = aws::ecr("DescribeImages", j!({"repositoryName": name}));
     let mut digests: Vec<String> = answer["imageDetails"]
@@ -125,15 +108,15 @@ fn deploy_version(script: &Script, name: &str, alias: Option<&str>) -> (String, 
         args.extend(["--alias", alias]);
     }
     let deployed = json(&ok("jot-deploy", &args, &pushed));
+    version_and_digest(&deployed)
+}
+
+/// The version a deploy published and the image digest it runs.
+fn version_and_digest(deployed: &serde_json::Value) -> (String, String) {
+    let field = |v: &serde_json::Value| v.as_str().unwrap().to_string();
     (
-        deployed["function"]["version"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        deployed["remote_image"]["digest"]
-            .as_str()
-            .unwrap()
-            .to_string(),
+        field(&deployed["function"]["version"]),
+        field(&deployed["remote_image"]["digest"]),
     )
 }
 
@@ -172,21 +155,15 @@ fn every_status_and_keep_one_with_an_alias_on_the_oldest() {
     );
     let (v2, d2) = {
         let deployed = json(&ok("jot-deploy", &["-q"], &ok("jot-push", &["-q"], &built)));
-        (
-            deployed["function"]["version"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-            deployed["remote_image"]["digest"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        )
+        version_and_digest(&deployed)
     };
     assert_eq!(status(&name, true), "alias live pinned to an older image");
     std::fs::write(&script.path, julia_code(3)).unwrap();
     let (v3, d3) = deploy_version(&script, &name, None);
-    assert_eq!(versions(&name), ["1", v2.as_str(), v3.as_str()]);
+    assert_eq!(
+        aws::published_versions(&name),
+        ["1", v2.as_str(), v3.as_str()]
+    );
 
     // jot-ls --json is what the other tools read: jot-invoke runs the newest version.
     let described = json(&ok("jot-ls", &[&name, "--remote", "--json"], ""));
@@ -249,7 +226,7 @@ fn every_status_and_keep_one_with_an_alias_on_the_oldest() {
         done.contains(&format!("deleted Lambda function {name} version {v2}")),
         "{done}"
     );
-    assert_eq!(versions(&name), ["1", v3.as_str()]);
+    assert_eq!(aws::published_versions(&name), ["1", v3.as_str()]);
     let mut kept = vec![d1.clone(), d3.clone()];
     kept.sort();
     assert_eq!(ecr_images(&name), kept);

@@ -338,3 +338,21 @@ pub fn repo_digests(image: &str) -> Vec<String> {
     );
     serde_json::from_slice(&output.stdout).expect("RepoDigests JSON")
 }
+
+/// The published versions of a function (`$LATEST` left out), oldest first.
+pub fn published_versions(name: &str) -> Vec<String> {
+    let (status, answer) = lambda(
+        "GET",
+        &format!("/2015-03-31/functions/{name}/versions"),
+        None,
+    );
+    assert_eq!(status, 200, "{answer}");
+    answer["Versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["Version"].as_str())
+        .filter(|v| *v != "$LATEST")
+        .map(str::to_string)
+        .collect()
+}
