@@ -18,10 +18,7 @@ JOT_SCRIPT_NAME=bench-aws.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ -z "${JOT_BENCH_BIN:-}" ]; then
-  if [ -x target/release/jot-push ]; then JOT_BENCH_BIN=target/release; else JOT_BENCH_BIN=target/debug; fi
-fi
-bin=$(cd "$JOT_BENCH_BIN" && pwd)
+bin=$(bench_bin jot-push)
 runs=${JOT_BENCH_RUNS:-5}
 for tool in jot-build jot-push jot-deploy; do
   [ -x "$bin/$tool" ] || die "$bin/$tool is missing: run cargo build first"

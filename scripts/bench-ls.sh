@@ -19,10 +19,7 @@ JOT_SCRIPT_NAME=bench-ls.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ -z "${JOT_BENCH_BIN:-}" ]; then
-  if [ -x target/release/jot-ls ]; then JOT_BENCH_BIN=target/release; else JOT_BENCH_BIN=target/debug; fi
-fi
-bin=$(cd "$JOT_BENCH_BIN" && pwd)
+bin=$(bench_bin jot-ls)
 runs=${JOT_BENCH_RUNS:-3}
 count=${JOT_BENCH_LS_N:-300}
 sample=${JOT_BENCH_LS_SAMPLE:-20}

@@ -11,16 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 venv=${JOT_CARGO_LAMBDA_VENV:-$HOME/.cache/jot/cargo-lambda-venv}
 if [ ! -x "$venv/bin/cargo-lambda" ]; then
-  if [ ! -x "$venv/bin/pip" ]; then
-    log "creating virtualenv $venv"
-    mkdir -p "$(dirname "$venv")"
-    rm -rf "$venv"
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-      rm -rf "$venv"
-      apt_install python3-venv
-      /usr/bin/python3 -m venv "$venv"
-    fi
-  fi
+  make_venv "$venv"
   log "pip install cargo-lambda"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check cargo-lambda >&2 \
     || die "pip install cargo-lambda failed"

@@ -30,15 +30,7 @@ fi
 # Install (or upgrade to the pinned version) when missing.
 if ! compgen -G "$venv/lib/python3*/site-packages/ministack-$version.dist-info" >/dev/null \
    || [ ! -x "$venv/bin/ministack" ]; then
-  if [ ! -x "$venv/bin/python" ]; then
-    log "creating virtualenv $venv"
-    mkdir -p "$(dirname "$venv")"
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-      rm -rf "$venv"
-      apt_install python3-venv
-      /usr/bin/python3 -m venv "$venv"
-    fi
-  fi
+  make_venv "$venv"
   log "pip install ministack==$version"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "ministack==$version" >&2 \
     || die "pip install ministack==$version failed"

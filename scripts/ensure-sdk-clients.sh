@@ -13,15 +13,7 @@ venv=${JOT_SDK_VENV:-$HOME/.cache/jot/sdk-venv}
 if [ -x "$venv/bin/aws" ] && "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
   exit 0
 fi
-if [ ! -x "$venv/bin/python" ]; then
-  log "creating virtualenv $venv"
-  mkdir -p "$(dirname "$venv")"
-  if ! python3 -m venv "$venv" 2>/dev/null; then
-    rm -rf "$venv"
-    apt_install python3-venv
-    /usr/bin/python3 -m venv "$venv"
-  fi
-fi
+make_venv "$venv"
 log "pip install boto3 awscli"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check boto3 awscli >&2 \
   || die "pip install boto3 awscli failed"

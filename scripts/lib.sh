@@ -1,4 +1,4 @@
-# Shared helpers for the scripts/ensure-*.sh scripts. Source it; do not run it.
+# Shared helpers for the scripts/ensure-*.sh and bench*.sh scripts. Source it; do not run it.
 # shellcheck shell=bash
 
 JOT_SCRIPT_NAME=${JOT_SCRIPT_NAME:-$(basename "$0")}
@@ -62,4 +62,29 @@ remove_images_from() {
   docker image inspect --format '{{.Id}} {{index .Config.Labels "org.opencontainers.image.source"}}' $ids 2>/dev/null \
     | awk -v dir="$dir" 'index($2, dir) == 1 {print $1}' \
     | xargs -r docker image rm -f >/dev/null 2>&1 || true
+}
+
+# make_venv DIR: create a Python virtualenv at DIR unless it has a python,
+# installing python3-venv first when the system Python lacks it.
+make_venv() {
+  local venv=$1
+  [ -x "$venv/bin/python" ] && return 0
+  log "creating virtualenv $venv"
+  mkdir -p "$(dirname "$venv")"
+  rm -rf "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    apt_install python3-venv
+    /usr/bin/python3 -m venv "$venv"
+  fi
+}
+
+# bench_bin TOOL: the directory of the jot executables for a benchmark:
+# $JOT_BENCH_BIN, else target/release when it holds TOOL, else target/debug.
+bench_bin() {
+  local dir=${JOT_BENCH_BIN:-}
+  if [ -z "$dir" ]; then
+    if [ -x "target/release/$1" ]; then dir=target/release; else dir=target/debug; fi
+  fi
+  (cd "$dir" && pwd)
 }
