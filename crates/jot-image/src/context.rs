@@ -29,7 +29,32 @@ pub(crate) fn append_file(
     mode: u32,
     mtime: u64,
 ) -> Result<()> {
+    append_entry(
+        archive,
+        tar::EntryType::Regular,
+        path,
+        contents,
+        mode,
+        mtime,
+    )
+}
+
+/// One root-owned entry (file or directory) with a fixed mode and mtime, so
+/// that equal inputs make byte-equal archives.
+fn append_entry(
+    archive: &mut tar::Builder<Vec<u8>>,
+    entry_type: tar::EntryType,
+    path: &str,
+    contents: &[u8],
+    mode: u32,
+    mtime: u64,
+) -> Result<()> {
     let mut header = tar::Header::new_gnu();
+    // Files keep the header's blank type flag (a regular file to every
+    // reader), as in layers jot made before, so those stay byte-equal.
+    if entry_type != tar::EntryType::Regular {
+        header.set_entry_type(entry_type);
+    }
     header.set_size(contents.len() as u64);
     header.set_mode(mode);
     header.set_mtime(mtime);
@@ -102,16 +127,7 @@ pub(crate) fn code_layer(request: &BuildRequest) -> Result<Vec<u8>> {
     let mtime = modified_secs(responder);
     let mut archive = tar::Builder::new(Vec::new());
     for dir in ["var/", "var/task/"] {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Directory);
-        header.set_size(0);
-        header.set_mode(0o755);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
-        archive
-            .append_data(&mut header, dir, std::io::empty())
-            .map_err(|e| Error::io("creating the code layer", e))?;
+        append_entry(&mut archive, tar::EntryType::Directory, dir, &[], 0o755, 0)?;
     }
     for file in &responder.files {
         append_file(
