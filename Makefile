@@ -5,7 +5,7 @@ BIN := target/debug
 TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy jot-ls jot-rm
 SHELLS := bash zsh fish
 
-.PHONY: all build demo test unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers
+.PHONY: all build demo test leak-check unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers
 
 all: build
 
@@ -35,6 +35,11 @@ sdk-clients:
 ## The whole test suite, end to end against the real engine, Julia and MiniStack.
 test: setup build runtime-test runtime-layer
 	$(CARGO) test --workspace --no-fail-fast
+
+## Two test runs in a row, with the engine's and MiniStack's counts before,
+## between and after (nothing may be left behind).
+leak-check:
+	bash scripts/leak-check.sh $(MAKE) test
 
 ## Build the jot runtime layer (with its system image) on the test base image
 ## once, before tests build in parallel.
