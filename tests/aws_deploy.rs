@@ -2,12 +2,14 @@
 //! every jot-deploy flag from GetFunction, environments replaced when given and
 //! kept when not, the default role's trust policy, policy and tag from IAM;
 //! jot-push's `--scan-on-push` and `--immutable-tags` from ECR, its fast path
-//! by ECR's own `imagePushedAt`, and a registry that refuses the push.
+//! by the registry's silence (a recording proxy) and ECR's own `imagePushedAt`,
+//! and a registry that refuses the push.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use jot_tests::aws::{self, aws_env};
+use jot_tests::registry_proxy::RegistryProxy;
 use jot_tests::*;
 use serde_json::{Value, json as j};
 
@@ -130,8 +132,12 @@ fn push_flags_and_the_fast_path_read_back_from_ecr() {
     let _cleanup = aws::Cleanup::named(&name);
     let script = script("push_flags.jl", "push_flags(x) = x\n");
     let built = build(&script.path, &["--name", &name]);
+    // Through a recording proxy: the registry's side says what was sent.
+    let proxy = RegistryProxy::start(aws::HOST);
     let push = |args: &[&str]| {
-        let output = run_with_stdin(aws_env(&mut jot("jot-push")).args(args), built.as_bytes());
+        let mut command = jot("jot-push");
+        aws_env(&mut command).env("JOT_REGISTRY", &proxy.host);
+        let output = run_with_stdin(command.args(args), built.as_bytes());
         let (code, stdout, stderr) = outcome(&output);
         assert_eq!(code, 0, "jot-push {args:?}: {stderr}");
         stdout
@@ -145,9 +151,17 @@ fn push_flags_and_the_fast_path_read_back_from_ecr() {
     assert_eq!(repo["imageTagMutability"], "IMMUTABLE", "{repo}");
     let before = pushed_at(&name);
     assert!(!before.is_null(), "ECR lists no image");
-    // A second push of the unchanged image: ECR's record is untouched.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let sent = proxy.settle(std::time::Duration::from_secs(60));
+    assert!(sent.iter().any(|e| e.is_manifest_put()), "{sent:?}");
+    // A second push of the unchanged image: the registry hears nothing and
+    // ECR's record is untouched.
     assert_eq!(push(&[]), first);
+    assert_eq!(
+        proxy.log().len(),
+        0,
+        "the fast path talked to the registry: {:?}",
+        proxy.log()
+    );
     assert_eq!(pushed_at(&name), before, "the fast path pushed again");
 
     let plain = aws::unique("push-plain");

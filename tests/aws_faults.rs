@@ -4,11 +4,12 @@
 //! would refuse (checked before any call), resources jot did not create, and
 //! a push interrupted half-way.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jot_tests::aws::{self, aws_env, isolate};
+use jot_tests::registry_proxy::RegistryProxy;
 use jot_tests::*;
 use serde_json::{Value, json as j};
 
@@ -319,6 +320,9 @@ fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     );
 }
 
+/// The registry's side of an interrupted push: a recording proxy in front of
+/// MiniStack stops answering once the first blob is stored, jot-push is
+/// killed, and the run again must not send any blob the registry already has.
 #[test]
 fn an_interrupted_push_is_completed_by_running_it_again() {
     aws::require_ministack();
@@ -326,10 +330,14 @@ fn an_interrupted_push_is_completed_by_running_it_again() {
     let _cleanup = aws::Cleanup::named(&name);
     let responder = bulky_script("interrupted", 48);
     let built = build(&responder.path, &["--name", &name]);
-    // Kill jot-push as soon as it starts sending layers.
-    let mut command = jot("jot-push");
-    aws_env(&mut command);
-    let mut child = command
+    let proxy = RegistryProxy::start(aws::HOST);
+    proxy.hold_after_first_blob();
+    let push = || {
+        let mut command = jot("jot-push");
+        aws_env(&mut command).env("JOT_REGISTRY", &proxy.host);
+        command
+    };
+    let mut child = push()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -341,31 +349,26 @@ fn an_interrupted_push_is_completed_by_running_it_again() {
         .unwrap()
         .write_all(built.as_bytes())
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        seen.push_str(&line);
-        if line.contains(": pushing ") {
-            break;
-        }
-    }
-    assert!(
-        seen.contains(": pushing "),
-        "jot-push never started pushing: {seen}"
-    );
+    let stored = proxy.wait_for_first_blob(Duration::from_secs(300));
     let _ = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status();
     let status = child.wait().unwrap();
     let mut stdout = String::new();
+    let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stored, "no blob reached the registry: {stderr}");
     assert!(
         !status.success() && stdout.is_empty(),
         "the killed push printed a descriptor: {stdout}"
+    );
+    let first = proxy.settle(Duration::from_secs(120));
+    let sent_first: Vec<String> = first.iter().filter_map(|e| e.sent_blob()).collect();
+    assert!(!sent_first.is_empty(), "{first:?}");
+    assert!(
+        !first.iter().any(|e| e.is_manifest_put()),
+        "the push was not interrupted: a manifest went through {first:?}"
     );
     let tag = json(&built)["local_image"]["image"]
         .as_str()
@@ -378,17 +381,39 @@ fn an_interrupted_push_is_completed_by_running_it_again() {
         aws::ecr_digests(&name, &tag).is_empty(),
         "the push was not interrupted: ECR already lists {name}:{tag}"
     );
+    // The registry itself (not through the proxy) holds what was sent.
+    for digest in &sent_first {
+        let path = format!("/v2/{name}/blobs/{digest}");
+        let answer = http_request(aws::HOST, "HEAD", &path, &[], b"").unwrap();
+        assert_eq!(answer.status, 200, "HEAD {path}: {}", answer.head);
+    }
 
-    // Running it again completes the push; ECR lists the engine's digest.
-    let output = run_with_stdin(aws_env(&mut jot("jot-push")), built.as_bytes());
+    // Running it again completes the push without sending those blobs again.
+    let output = run_with_stdin(&mut push(), built.as_bytes());
     let (code, stdout, stderr) = outcome(&output);
     assert_eq!(code, 0, "{stderr}");
+    let second = proxy.log();
+    assert!(
+        second
+            .iter()
+            .any(|e| e.is_manifest_put() && e.status == 201),
+        "{second:?}"
+    );
+    let sent_again: Vec<String> = second
+        .iter()
+        .filter_map(|e| e.sent_blob())
+        .filter(|d| sent_first.contains(d))
+        .collect();
+    assert!(
+        sent_again.is_empty(),
+        "blobs the registry already held were sent again: {sent_again:?}\nfirst push: {first:?}\nsecond push: {second:?}"
+    );
     let remote = json(&stdout);
     let digest = remote["remote_image"]["digest"].as_str().unwrap();
     let tag = remote["remote_image"]["tag"].as_str().unwrap();
     assert_eq!(aws::ecr_digests(&name, tag), vec![digest.to_string()]);
     let image = remote["local_image"]["image"].as_str().unwrap();
-    assert!(aws::repo_digests(image).contains(&format!("{}/{name}@{digest}", aws::HOST)));
+    assert!(aws::repo_digests(image).contains(&format!("{}/{name}@{digest}", proxy.host)));
 }
 
 /// An endpoint that accepts connections and never answers: the real case of

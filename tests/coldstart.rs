@@ -35,9 +35,8 @@ async fn snapstart_runs_hooks_around_restore_next_and_reports_restore_duration()
     config.initialization_type = "snap-start".into();
     let mut function = LocalFunction::new(&docker, config);
     let first = function.invoke(Bytes::from_static(b"1")).await.unwrap();
-    let logs = function.logs().await;
     let cold = function.first_cold_start().cloned();
-    function.shutdown().await;
+    let logs = function.shutdown_with_logs().await;
     assert_eq!(
         first.outcome,
         Outcome::Response(Bytes::from_static(br#"["before","after","1"]"#)),
@@ -73,8 +72,7 @@ async fn snapstart_runs_hooks_around_restore_next_and_reports_restore_duration()
     // On demand the same image never takes a snapshot: no hooks run.
     let mut function = LocalFunction::new(&docker, InstanceConfig::new(&image, "snap-state"));
     let plain = function.invoke(Bytes::from_static(b"2")).await.unwrap();
-    let logs = function.logs().await;
-    function.shutdown().await;
+    let logs = function.shutdown_with_logs().await;
     assert_eq!(
         plain.outcome,
         Outcome::Response(Bytes::from_static(br#"["2"]"#))

@@ -145,3 +145,36 @@ fn colour_follows_the_flag_then_no_color() {
     let auto = stderr(jot("jot-invoke").args(bad).arg("auto").env("NO_COLOR", "1"));
     assert!(!auto.contains('\x1b'), "{auto}");
 }
+
+/// `auto` on a terminal: colour unless NO_COLOR is set to something (an
+/// empty NO_COLOR does not count, as no-color.org says). `script` gives the
+/// tool a pseudo-terminal for stderr.
+#[test]
+fn on_a_terminal_auto_colours_unless_no_color_is_set() {
+    ensure_built();
+    let tool = bin_dir().join("jot-invoke");
+    let on_terminal = |no_color: Option<&str>| {
+        let mut command = std::process::Command::new("script");
+        command
+            .args(["-qec"])
+            .arg(format!("{} --image 'Bad Ref' --color auto", tool.display()));
+        command.arg("/dev/null").env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        let output = run(&mut command);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let red = "\x1b[31merror:\x1b[0m";
+    let coloured = on_terminal(None);
+    assert!(coloured.contains(red), "{coloured:?}");
+    assert!(
+        on_terminal(Some("")).contains(red),
+        "an empty NO_COLOR is unset"
+    );
+    let plain = on_terminal(Some("1"));
+    assert!(
+        plain.contains("error:") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+}

@@ -37,8 +37,7 @@ pub async fn test_run(
         invocation = function.invoke(bytes::Bytes::from(payload.to_string())) => Ok(invocation),
         signal = cli::stop_requested() => Err(signal),
     };
-    let logs = function.logs().await;
-    function.shutdown().await;
+    let logs = function.shutdown_with_logs().await;
     let invocation = invocation.map_err(|signal| {
         cli::interrupted(
             signal,

@@ -43,6 +43,7 @@ impl LocalFunction {
     /// The current sandbox, starting one if there is none or the last one failed.
     pub async fn instance(&mut self) -> Result<&Instance, EmulatorError> {
         if let Some(instance) = self.instance.take_if(|i| !i.is_healthy()) {
+            instance.halt().await;
             self.retired_logs.push_str(&instance.logs().await);
             instance.stop().await;
         }
@@ -86,12 +87,15 @@ impl LocalFunction {
         self.first_init
     }
 
-    /// Logs of every sandbox this function ran, oldest first, then Lambda's
-    /// REPORT line of each invocation.
-    pub async fn logs(&self) -> String {
-        let mut text = self.retired_logs.clone();
-        if let Some(instance) = &self.instance {
+    /// Ends the function and returns the logs of every sandbox it ran,
+    /// oldest first, then Lambda's REPORT line of each invocation. The
+    /// sandbox is halted before its log is read, so the log is complete.
+    pub async fn shutdown_with_logs(mut self) -> String {
+        let mut text = std::mem::take(&mut self.retired_logs);
+        if let Some(instance) = self.instance.take() {
+            instance.halt().await;
             text.push_str(&instance.logs().await);
+            instance.stop().await;
         }
         text.push_str(&self.reports);
         text

@@ -316,7 +316,22 @@ impl Instance {
         })
     }
 
-    /// Everything the function wrote to stdout and stderr so far.
+    /// Kills the sandbox and waits until the engine reports it stopped. The
+    /// engine copies a container's output into its log on its own time and
+    /// marks the container stopped only once that copy is done, so a log
+    /// read after this holds everything the function wrote; one read from a
+    /// running sandbox can miss its last lines.
+    pub async fn halt(&self) {
+        self.kill().await;
+        let mut wait = self.docker.wait_container(
+            &self.container_id,
+            None::<bollard::query_parameters::WaitContainerOptions>,
+        );
+        let _ = wait.next().await;
+    }
+
+    /// Everything the function wrote to stdout and stderr so far (all of it
+    /// once [`Instance::halt`] returned).
     pub async fn logs(&self) -> String {
         let options = LogsOptionsBuilder::default()
             .stdout(true)

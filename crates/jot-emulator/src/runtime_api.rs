@@ -360,6 +360,84 @@ mod tests {
         assert!(!valid_error_type("Function.Bad-Name"));
     }
 
+    /// One HTTP/1.1 request to the Runtime API; returns the status.
+    async fn call(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        header: Option<&str>,
+        body: &str,
+    ) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let header = header
+            .map(|value| format!("Lambda-Runtime-Function-Error-Type: {value}\r\n"))
+            .unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{header}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// DESIGN.md: a header that is missing or not `(Runtime|Function)\.[A-Z][a-zA-Z]+`
+    /// becomes `Function.Unknown` (an invocation error) or `Runtime.Unknown`
+    /// (an init error); the body is passed on untouched either way.
+    #[tokio::test]
+    async fn an_error_type_header_missing_or_misshapen_falls_back_to_unknown() {
+        let (api, addr, server) = RuntimeApi::serve("arn:aws:lambda:x".into()).await.unwrap();
+        let base = format!("{}{API_PATH}", api.prefix);
+        let body = r#"{"errorMessage":"boom","errorType":42}"#;
+        for (n, (header, expected)) in [
+            (None, "Function.Unknown"),
+            (Some("DomainError"), "Function.Unknown"),
+            (Some("Function.Bad_Name"), "Function.Unknown"),
+            (Some("Runtime.X"), "Function.Unknown"),
+            (Some("Function.DomainError"), "Function.DomainError"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let request_id = format!("request-{n}");
+            let outcome = api.dispatch(Event {
+                request_id: request_id.clone(),
+                payload: Bytes::from_static(b"{}"),
+                deadline_ms: 0,
+                trace_id: "t".into(),
+            });
+            assert_eq!(
+                call(addr, "GET", &format!("{base}invocation/next"), None, "").await,
+                200
+            );
+            let path = format!("{base}invocation/{request_id}/error");
+            assert_eq!(call(addr, "POST", &path, header, body).await, 202);
+            assert_eq!(
+                outcome.await.unwrap(),
+                Outcome::FunctionError {
+                    error_type: expected.into(),
+                    body: Bytes::from(body)
+                },
+                "header {header:?}"
+            );
+        }
+        let path = format!("{base}init/error");
+        assert_eq!(
+            call(addr, "POST", &path, Some("Function.bad"), body).await,
+            202
+        );
+        assert_eq!(
+            *api.health.borrow(),
+            Health::Failed(Outcome::FunctionError {
+                error_type: "Runtime.Unknown".into(),
+                body: Bytes::from(body)
+            })
+        );
+        server.abort();
+    }
+
     #[test]
     fn trace_ids_have_xray_shape() {
         let id = trace_id(&uuid::Uuid::new_v4());

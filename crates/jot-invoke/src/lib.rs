@@ -120,15 +120,16 @@ pub async fn invoke_local(
         ran = session::run(&target, plan, started, &mut function, out) => Ok(ran),
         signal = cli::stop_requested() => Err(signal),
     };
-    if reporting.logs {
-        eprint!("{}", function.logs().await);
-    }
     let init = function.first_init();
     let cold_start = function
         .first_cold_start()
         .map(|c| c.phases.clone())
         .unwrap_or_default();
-    function.shutdown().await;
+    if reporting.logs {
+        eprint!("{}", function.shutdown_with_logs().await);
+    } else {
+        function.shutdown().await;
+    }
     let (mut report, verdict) = match ran {
         Ok(ran) => ran,
         Err(signal) => {

@@ -1,0 +1,117 @@
+//! `jot-build --test-payload` stopped by Ctrl-C (SIGINT) or SIGTERM while its
+//! test sandbox runs: it exits 130/143 after cleaning up, prints no
+//! descriptor, and leaves no sandbox, no temporary file and no image other
+//! than the complete one it had built.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jot_tests::*;
+
+/// Containers of the image name `name` (jot labels every sandbox with it).
+fn sandboxes(name: &str) -> Vec<String> {
+    let output = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.jot.name={name}"),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn logs_of(container: &str) -> String {
+    let output = Command::new("docker")
+        .args(["logs", container])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn an_interrupted_test_run_removes_its_sandbox_and_exits_130_or_143() {
+    let name = format!("build-interrupted-{}", std::process::id());
+    // The self-test calls the function during init, so it prints there first.
+    let script = script(
+        "stalls.jl",
+        "stalls(x) = (println(\"test event arrived\"); flush(stdout); sleep(300); x)\n",
+    );
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let tmp = workdir();
+        let mut child = jot("jot-build")
+            .arg(&script.path)
+            .args(["--name", &name, "--test-payload", "1", "--expect", "1"])
+            .env("TMPDIR", tmp.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the event, not a while: the test sandbox runs the function.
+        let started = Instant::now();
+        loop {
+            if sandboxes(&name)
+                .iter()
+                .any(|id| logs_of(id).contains("test event arrived"))
+            {
+                break;
+            }
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "jot-build ended before its test run started"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "the test run never started"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        let (mut stdout, mut stderr) = (String::new(), String::new());
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
+        assert!(
+            stderr.contains("interrupted during the test run"),
+            "{stderr}"
+        );
+        assert_eq!(sandboxes(&name), Vec::<String>::new(), "SIG{signal}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+
+        // The one image left is the complete one: a plain rebuild names the
+        // same image id under the same tag, and nothing untagged remains.
+        let images = jot_images_from(&script.dir.path().to_string_lossy());
+        assert_eq!(images.len(), 1, "SIG{signal}: {images:?}");
+        let rebuilt = json(build(&script.path, &["--name", &name]).trim());
+        assert_eq!(rebuilt["local_image"]["id"], images[0].0.as_str());
+        let tags = inspect_image(&images[0].0)["RepoTags"].clone();
+        assert_eq!(
+            tags,
+            serde_json::json!([rebuilt["local_image"]["image"]]),
+            "SIG{signal}"
+        );
+    }
+}
