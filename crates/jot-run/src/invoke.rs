@@ -134,8 +134,9 @@ pub(crate) async fn run_sync(
             ApiError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         })?;
     let version = target.version.clone();
+    let executed = target.executed.clone();
     let run = tokio::spawn(async move {
-        let ran = version.pool.invoke(payload, tail).await;
+        let ran = version.pool.invoke(payload, tail, &executed).await;
         drop(slot);
         drop(working);
         ran
