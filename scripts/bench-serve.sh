@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`, jot-serve: throughput and p50/p99 as a client sees them for a
-# trivial function at concurrency 1, 4 and 16 (scripts/serve-load.py: Python
-# threads, one kept-alive http.client connection each), beside cargo-lambda
+# trivial function at concurrency 1, 4 and 16 (scripts/serve-load.py: one
+# forked client process per connection, raw kept-alive sockets, each request
+# one write), beside cargo-lambda
 # watch (PyPI) serving the same Julia image in the same run; then the time
 # from saving an edit to the first answer from the new code under --watch.
 # Both servers get the same $sandboxes sandboxes; each figure is bounded by
