@@ -48,9 +48,9 @@ async fn concurrent_invocations_get_their_own_sandboxes_and_warm_ones_are_reused
     let docker = jot_docker::connect().await.unwrap();
     let pool = Pool::new(&docker, InstanceConfig::new(&image, "sandbox-name"));
     let (a, b, c) = tokio::join!(
-        pool.invoke(Bytes::from_static(b"2"), false),
-        pool.invoke(Bytes::from_static(b"2"), false),
-        pool.invoke(Bytes::from_static(b"2"), false),
+        pool.invoke(Bytes::from_static(b"2"), false, jot_run::pool::LATEST),
+        pool.invoke(Bytes::from_static(b"2"), false, jot_run::pool::LATEST),
+        pool.invoke(Bytes::from_static(b"2"), false, jot_run::pool::LATEST),
     );
     let names: HashSet<Bytes> = [a, b, c]
         .into_iter()
@@ -61,7 +61,7 @@ async fn concurrent_invocations_get_their_own_sandboxes_and_warm_ones_are_reused
         .collect();
     assert_eq!(names.len(), 3, "three sandboxes ran at once: {names:?}");
     let again = pool
-        .invoke(Bytes::from_static(b"0"), false)
+        .invoke(Bytes::from_static(b"0"), false, jot_run::pool::LATEST)
         .await
         .unwrap()
         .invocation;

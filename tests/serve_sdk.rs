@@ -2,7 +2,8 @@
 //! the virtualenv scripts/ensure-sdk-clients.sh makes) with nothing changed
 //! but the endpoint: invoke, function errors, qualifiers, log tail, DryRun,
 //! Event retries to the dead-letter file, list/get, a --watch rollout to
-//! version 2, and an alias splitting 1,000 calls by its weights.
+//! version 2, an alias splitting 1,000 calls by its weights, and every
+//! sandbox's AWS_LAMBDA_FUNCTION_VERSION agreeing with X-Amz-Executed-Version.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,8 +12,8 @@ use jot_tests::aws::unique;
 use jot_tests::serve::Serve;
 use jot_tests::{build, script};
 
-const V1: &str = "function sdkfun(x)\n    get(x, \"fail\", false) && error(\"boom\")\n    println(\"a line from Julia\")\n    Dict(\"version\" => 1, \"v\" => get(x, \"v\", 0))\nend\n";
-const V2: &str = "function sdkfun(x)\n    Dict(\"version\" => 2, \"v\" => get(x, \"v\", 0))\nend\n";
+const V1: &str = "function sdkfun(x)\n    get(x, \"fail\", false) && error(\"boom\")\n    println(\"a line from Julia\")\n    Dict(\"version\" => 1, \"v\" => get(x, \"v\", 0), \"fv\" => ENV[\"AWS_LAMBDA_FUNCTION_VERSION\"])\nend\n";
+const V2: &str = "function sdkfun(x)\n    Dict(\"version\" => 2, \"v\" => get(x, \"v\", 0), \"fv\" => ENV[\"AWS_LAMBDA_FUNCTION_VERSION\"])\nend\n";
 
 fn sdk_python() -> PathBuf {
     let venv = std::env::var("JOT_SDK_VENV")

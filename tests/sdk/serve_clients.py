@@ -42,7 +42,7 @@ def check(step, condition, detail=""):
 # Invoke, with the log tail ending in a REPORT line.
 answer = client.invoke(FunctionName=name, Payload=json.dumps({"v": 5}), LogType="Tail")
 body = json.loads(answer["Payload"].read())
-check("invoke", answer["StatusCode"] == 200 and body == {"version": 1, "v": 5}, body)
+check("invoke", answer["StatusCode"] == 200 and body == {"version": 1, "v": 5, "fv": "$LATEST"}, body)
 check("executed version", answer["ExecutedVersion"] == "$LATEST", answer["ExecutedVersion"])
 log = base64.b64decode(answer["LogResult"]).decode()
 check("log tail", log.rstrip("\n").splitlines()[-1].startswith("REPORT RequestId: ") and len(log) <= 4096, log)
@@ -85,6 +85,14 @@ check("dead letter record",
 
 check("publish version", client.publish_version(FunctionName=name)["Version"] == "1")
 
+# As on Lambda, a sandbox of version 1 says 1 and one of $LATEST says $LATEST.
+for qualifier, expected in [("1", "1"), ("$LATEST", "$LATEST"), (None, "$LATEST"), ("1", "1")]:
+    kwargs = {"Qualifier": qualifier} if qualifier else {}
+    answer = client.invoke(FunctionName=name, Payload=b"{}", **kwargs)
+    body = json.loads(answer["Payload"].read())
+    check(f"function version of {qualifier}", answer["ExecutedVersion"] == expected and body["fv"] == expected,
+          (answer["ExecutedVersion"], body))
+
 # A code change under --watch becomes version 2.
 with open(source, "w") as f:
     f.write(v2_code)
@@ -95,7 +103,10 @@ while time.time() < deadline and "2" not in versions:
     time.sleep(0.2)
 check("watch made version 2", versions == ["$LATEST", "1", "2"], versions)
 body = json.loads(client.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
-check("$LATEST is version 2", body["version"] == 2, body)
+check("$LATEST is version 2", body["version"] == 2 and body["fv"] == "$LATEST", body)
+answer = client.invoke(FunctionName=name, Qualifier="2", Payload=b"{}")
+body = json.loads(answer["Payload"].read())
+check("version 2 says 2", body["version"] == 2 and body["fv"] == "2" == answer["ExecutedVersion"], body)
 
 # An alias with 30 % of its traffic on version 2: 1,000 calls split within a few percent.
 client.create_alias(FunctionName=name, Name="live", FunctionVersion="1",
@@ -105,7 +116,7 @@ for _ in range(1000):
     answer = client.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
     body = json.loads(answer["Payload"].read())
     check_version = answer["ExecutedVersion"]
-    assert str(body["version"]) == check_version, (body, check_version)
+    assert str(body["version"]) == check_version == body["fv"], (body, check_version)
     counts[check_version] += 1
 check("weighted routing", 250 <= counts["2"] <= 350, counts)
 
@@ -130,5 +141,6 @@ check("cli list-aliases", [(a["Name"], a["FunctionVersion"], a.get("RoutingConfi
 out_file = dead_letter + ".out.json"
 meta = json.loads(cli("invoke", "--function-name", name, "--qualifier", "live",
                       "--payload", '{"v": 3}', out_file))
-check("cli invoke", meta["ExecutedVersion"] == "2" and json.load(open(out_file)) == {"version": 2, "v": 3}, meta)
+check("cli invoke", meta["ExecutedVersion"] == "2"
+      and json.load(open(out_file)) == {"version": 2, "v": 3, "fv": "2"}, meta)
 print("all ok")

@@ -56,6 +56,8 @@ pub struct Serve {
     pub max_concurrency: Item<u16>,
     pub timeout: Item<u32>,
     pub memory: Item<u32>,
+    pub cpus: Item<f64>,
+    pub pids_limit: Item<i64>,
     pub function_error_status: Item<u16>,
     pub environment: Item<BTreeMap<String, String>>,
 }

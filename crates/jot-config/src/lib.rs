@@ -45,6 +45,9 @@ pub mod env {
     pub const EPHEMERAL_STORAGE: &str = "JOT_EPHEMERAL_STORAGE";
     pub const DESCRIPTION: &str = "JOT_DESCRIPTION";
     pub const ALIAS: &str = "JOT_ALIAS";
+    pub const SERVE_BIND: &str = "JOT_SERVE_BIND";
+    pub const SERVE_PORT: &str = "JOT_SERVE_PORT";
+    pub const SERVE_FUNCTION_ERROR_STATUS: &str = "JOT_SERVE_FUNCTION_ERROR_STATUS";
 }
 
 /// The flags every tool that reads `jot.toml` shares.

@@ -95,8 +95,67 @@ pub struct FunctionInfo {
     pub image_digest: Option<String>,
 }
 
+/// How the function runs, per function (memory, CPU, timeout, environment,
+/// processes); every field is optional. jot-serve applies it under its flags
+/// and over the `jot.toml` (docs/descriptors.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// Memory in MB (Lambda's 128–10240).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u32>,
+    /// Seconds an invocation may run (1–900).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
+    /// CPUs of a sandbox; absent: memory / 1,769 MB, as Lambda; 0: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    /// Most processes a sandbox may run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    /// The function's environment variables (Lambda's rules for names and size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl RunSettings {
+    /// The checks the flags of the same names get.
+    fn validate(&self) -> std::result::Result<(), String> {
+        if let Some(mb) = self.memory {
+            crate::limits::check_memory(mb).map_err(|e| format!("field `settings.memory`: {e}"))?;
+        }
+        if let Some(seconds) = self.timeout {
+            crate::limits::check_timeout(seconds)
+                .map_err(|e| format!("field `settings.timeout`: {e}"))?;
+        }
+        if let Some(cpus) = self.cpus
+            && !(cpus.is_finite() && cpus >= 0.0)
+        {
+            return Err(format!(
+                "field `settings.cpus`: {cpus} is not a number of CPUs (0 or more; 0: no limit)"
+            ));
+        }
+        if let Some(pids) = self.pids_limit
+            && pids < 1
+        {
+            return Err(format!(
+                "field `settings.pids_limit`: {pids} must be 1 or more"
+            ));
+        }
+        if let Some(environment) = &self.environment {
+            let pairs: Vec<String> = environment
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            crate::limits::parse_environment(&pairs)
+                .map_err(|e| format!("field `settings.environment`: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
 /// One jot (a responder and its copies) as it travels through the pipe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Descriptor {
     pub jot: u32,
@@ -109,6 +168,8 @@ pub struct Descriptor {
     pub remote_image: Option<RemoteImage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<FunctionInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<RunSettings>,
 }
 
 impl Descriptor {
@@ -122,6 +183,7 @@ impl Descriptor {
             local_image: Some(local_image),
             remote_image: None,
             function: None,
+            settings: None,
         }
     }
 
@@ -155,6 +217,9 @@ impl Descriptor {
         if let Some(remote) = &self.remote_image {
             crate::image_ref::ImageRef::parse(&remote.repository_uri)
                 .map_err(|e| format!("field `remote_image.repository_uri`: {e}"))?;
+        }
+        if let Some(settings) = &self.settings {
+            settings.validate()?;
         }
         Ok(())
     }
@@ -338,6 +403,37 @@ mod tests {
         value["jot"] = 2.into();
         let err = parse_line(&value.to_string(), 1).unwrap_err().to_string();
         assert!(err.contains("format version 2"), "{err}");
+    }
+
+    #[test]
+    fn settings_round_trip_and_get_the_flags_checks() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["settings"] = serde_json::json!({"memory": 256, "timeout": 5, "cpus": 0.5,
+            "pids_limit": 64, "environment": {"GREETING": "hi"}});
+        let parsed = parse_line(&value.to_string(), 1).unwrap();
+        let settings = parsed.settings.clone().unwrap();
+        assert_eq!((settings.memory, settings.timeout), (Some(256), Some(5)));
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+        for (field, bad, says) in [
+            ("memory", serde_json::json!(64), "settings.memory"),
+            ("timeout", serde_json::json!(0), "settings.timeout"),
+            ("cpus", serde_json::json!(-1.0), "settings.cpus"),
+            ("pids_limit", serde_json::json!(0), "settings.pids_limit"),
+            (
+                "environment",
+                serde_json::json!({"AWS_REGION": "x"}),
+                "settings.environment",
+            ),
+            ("colour", serde_json::json!(1), "unknown field `colour`"),
+        ] {
+            let mut value = serde_json::to_value(sample()).unwrap();
+            value["settings"] = serde_json::json!({ field: bad });
+            let err = parse_line(&value.to_string(), 3).unwrap_err().to_string();
+            assert!(
+                err.contains("line 3") && err.contains(says),
+                "{field}: {err}"
+            );
+        }
     }
 
     #[test]

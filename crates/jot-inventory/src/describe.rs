@@ -63,5 +63,6 @@ pub fn descriptor(jot: &Jot) -> Option<Descriptor> {
         local_image,
         remote_image,
         function,
+        settings: None,
     })
 }

@@ -134,8 +134,9 @@ pub(crate) async fn run_sync(
             ApiError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         })?;
     let version = target.version.clone();
+    let executed = target.executed.clone();
     let run = tokio::spawn(async move {
-        let ran = version.pool.invoke(payload, tail).await;
+        let ran = version.pool.invoke(payload, tail, &executed).await;
         drop(slot);
         drop(working);
         ran
@@ -187,11 +188,14 @@ pub(crate) fn log_report(function: &Function, executed: &str, ran: &Ran) {
     function
         .stats
         .record(ran.invocation.duration.as_secs_f64() * 1000.0);
-    jot_core::output::detail(format!(
-        "{} [{executed}] {}",
-        function.name,
-        report::report_line(ran, function.settings.memory_mb)
-    ));
+    // Formatted only when shown: it is on every warm call's path.
+    if crate::pool::reporting() {
+        jot_core::output::detail(format!(
+            "{} [{executed}] {}",
+            function.name,
+            report::report_line(ran, function.settings.memory_mb)
+        ));
+    }
 }
 
 /// The payload (empty → `{}`), at most `limit` bytes, and valid JSON.

@@ -2,6 +2,10 @@
 //! sandbox or starts a new one, as Lambda scales out. Every sandbox is either
 //! idle here or held by a [`Lease`], whose drop removes it if the invocation
 //! never finished (a dropped future), so none is ever leaked.
+//!
+//! As on Lambda, a sandbox serves one qualifier: those started for `$LATEST`
+//! say `AWS_LAMBDA_FUNCTION_VERSION=$LATEST`, those for published version N
+//! say N, and an invocation only takes an idle sandbox of its own kind.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,6 +27,8 @@ pub struct Ran {
 
 struct Idle {
     instance: Instance,
+    /// What its `AWS_LAMBDA_FUNCTION_VERSION` says (`$LATEST` or N).
+    version: String,
     since: Instant,
 }
 
@@ -35,6 +41,9 @@ pub struct Pool {
     busy: AtomicUsize,
     /// Set when a newer version took over: sandboxes are removed, not kept warm.
     draining: AtomicBool,
+    /// Set for good when a newer version took over: `$LATEST` is no longer
+    /// this version, so its `$LATEST` sandboxes are never reused.
+    superseded: AtomicBool,
 }
 
 /// A sandbox out of the pool. Returned with [`Lease::finish`]; dropped
@@ -42,6 +51,7 @@ pub struct Pool {
 struct Lease<'a> {
     pool: &'a Pool,
     instance: Option<Instance>,
+    version: String,
 }
 
 impl Drop for Lease<'_> {
@@ -65,9 +75,11 @@ impl Lease<'_> {
 
     async fn finish(mut self) {
         let instance = self.instance.take().expect("finished once");
-        if instance.is_healthy() && !self.pool.draining.load(Ordering::Relaxed) {
+        let stale = self.version == LATEST && self.pool.superseded.load(Ordering::Relaxed);
+        if instance.is_healthy() && !stale && !self.pool.draining.load(Ordering::Relaxed) {
             self.pool.lock_idle().push(Idle {
                 instance,
+                version: std::mem::take(&mut self.version),
                 since: Instant::now(),
             });
         } else {
@@ -75,6 +87,14 @@ impl Lease<'_> {
         }
     }
 }
+
+/// Whether REPORT lines are printed (`-v`).
+pub(crate) fn reporting() -> bool {
+    jot_core::output::verbosity() >= jot_core::output::Verbosity::Verbose
+}
+
+/// The qualifier of the newest code, and its sandboxes' version.
+pub const LATEST: &str = "$LATEST";
 
 impl Pool {
     pub fn new(docker: &Docker, config: InstanceConfig) -> Self {
@@ -85,6 +105,7 @@ impl Pool {
             starting: AtomicUsize::new(0),
             busy: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
+            superseded: AtomicBool::new(false),
         }
     }
 
@@ -112,7 +133,8 @@ impl Pool {
         started
     }
 
-    async fn lease(&self) -> Result<Lease<'_>, EmulatorError> {
+    /// A sandbox for `version` (`$LATEST` or this version's number).
+    async fn lease(&self, version: &str) -> Result<Lease<'_>, EmulatorError> {
         // A new request for a drained version (a qualifier or an alias still
         // names it) keeps it warm again; the idle timeout reclaims it later.
         self.draining.store(false, Ordering::Relaxed);
@@ -120,30 +142,52 @@ impl Pool {
         let mut lease = Lease {
             pool: self,
             instance: None,
+            version: version.to_string(),
         };
         // Sandboxes that died while idle (killed, crashed) are removed now.
         let dead: Vec<Idle> = {
             let mut idle = self.lock_idle();
-            let (alive, dead) = std::mem::take(&mut *idle)
-                .into_iter()
-                .partition(|i| i.instance.is_healthy());
-            *idle = alive;
-            dead
+            if idle.iter().all(|i| i.instance.is_healthy()) {
+                // The usual case: no allocation on the warm path.
+                Vec::new()
+            } else {
+                let (alive, dead) = std::mem::take(&mut *idle)
+                    .into_iter()
+                    .partition(|i| i.instance.is_healthy());
+                *idle = alive;
+                dead
+            }
         };
         for idle in dead {
             idle.instance.stop().await;
         }
-        let taken = self.lock_idle().pop();
+        let taken = {
+            let mut idle = self.lock_idle();
+            idle.iter()
+                .rposition(|i| i.version == version)
+                .map(|at| idle.remove(at))
+        };
         lease.instance = Some(match taken {
             Some(idle) => idle.instance,
-            None => self.start(self.config.clone()).await?,
+            None => {
+                let mut config = self.config.clone();
+                config.version = version.to_string();
+                self.start(config).await?
+            }
         });
         Ok(lease)
     }
 
-    /// Runs one invocation on a warm sandbox if one is idle, else on a new one.
-    pub async fn invoke(&self, payload: Bytes, tail: bool) -> Result<Ran, EmulatorError> {
-        let lease = self.lease().await?;
+    /// Runs one invocation for `version` (`$LATEST` or this version's number,
+    /// as `X-Amz-Executed-Version` says) on a warm sandbox of that version if
+    /// one is idle, else on a new one.
+    pub async fn invoke(
+        &self,
+        payload: Bytes,
+        tail: bool,
+        version: &str,
+    ) -> Result<Ran, EmulatorError> {
+        let lease = self.lease(version).await?;
         let instance = lease.instance();
         let since = SystemTime::now();
         let invocation = instance.invoke(payload).await?;
@@ -153,7 +197,11 @@ impl Pool {
         } else {
             None
         };
-        let max_memory_used = instance.max_memory_used();
+        // Read from the cgroup only when a REPORT line will show it (a tail, or -v):
+        // a file read per invocation is a measurable share of a warm call.
+        let max_memory_used = (tail || reporting())
+            .then(|| instance.max_memory_used())
+            .flatten();
         lease.finish().await;
         Ok(Ran {
             invocation,
@@ -163,10 +211,11 @@ impl Pool {
         })
     }
 
-    /// Starts `count` sandboxes initialised before any traffic (provisioned
-    /// concurrency); fails if one cannot finish its init.
+    /// Starts `count` `$LATEST` sandboxes initialised before any traffic
+    /// (provisioned concurrency); fails if one cannot finish its init.
     pub async fn provision(&self, count: usize) -> Result<(), EmulatorError> {
         let mut config = self.config.clone();
+        config.version = LATEST.into();
         config.initialization_type = "provisioned-concurrency".into();
         let started =
             futures_util::future::join_all((0..count).map(|_| self.start(config.clone()))).await;
@@ -175,6 +224,7 @@ impl Pool {
             match result {
                 Ok(instance) if instance.wait_ready().await => self.lock_idle().push(Idle {
                     instance,
+                    version: LATEST.into(),
                     since: Instant::now(),
                 }),
                 Ok(instance) => {
@@ -216,6 +266,7 @@ impl Pool {
 
     /// A newer version took over: idle sandboxes go now, busy ones when they finish.
     pub async fn drain(&self) {
+        self.superseded.store(true, Ordering::Relaxed);
         self.draining.store(true, Ordering::Relaxed);
         self.shutdown().await;
     }

@@ -176,9 +176,8 @@ impl Function {
         config.cpus = self.settings.cpus();
         config.pids_limit = self.settings.pids_limit;
         config.labels = self.settings.labels.clone();
-        // A version's sandboxes start while it is $LATEST, and Lambda's
-        // $LATEST sandboxes say so (published numbers are only aliases here).
-        config.version = "$LATEST".into();
+        // Each sandbox's AWS_LAMBDA_FUNCTION_VERSION is set when the pool
+        // starts it, for the qualifier it serves (`Pool::invoke`).
         Pool::new(&self.docker, config)
     }
 

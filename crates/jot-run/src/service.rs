@@ -26,6 +26,9 @@ pub struct Served {
     pub image_id: String,
     pub base_image: String,
     pub settings: Settings,
+    /// The descriptor's own `settings` (the binary layers them under its
+    /// flags and over `jot.toml` into `settings`).
+    pub requested: jot_core::descriptor::RunSettings,
 }
 
 pub struct Options {
@@ -279,7 +282,7 @@ impl Service {
             let result = target
                 .version
                 .pool
-                .invoke(event.payload.clone(), false)
+                .invoke(event.payload.clone(), false, &target.executed)
                 .await;
             let (error, response) = match result {
                 Ok(ran) => {
@@ -412,6 +415,7 @@ impl Served {
                     .clone()
                     .unwrap_or_else(|| jot_image::choose_base_image(None, None)),
                 settings: settings.clone(),
+                requested: descriptor.settings.clone().unwrap_or_default(),
             });
         }
         Ok(served)

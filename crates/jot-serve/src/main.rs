@@ -23,12 +23,12 @@ use jot_serve::settings;
 #[derive(Parser, Debug)]
 #[command(name = "jot-serve", version, after_help = cli::after_help("jot-build f.jl | jot-serve --port 9001 --watch &\n  aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name f --payload '[1]' out.json", &[0, 1, 2, 5, 6, 130, 143]))]
 struct Args {
-    /// Address to listen on (loopback by default; anything else exposes your functions)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
-    bind: String,
-    /// Port to listen on (0 picks a free one)
-    #[arg(long, value_name = "PORT", default_value_t = 9001)]
-    port: u16,
+    /// Address to listen on; anything but loopback exposes your functions [default: jot.toml's [serve], else 127.0.0.1]
+    #[arg(long, value_name = "ADDR", env = jot_config::env::SERVE_BIND)]
+    bind: Option<String>,
+    /// Port to listen on, 0 picks a free one [default: jot.toml's [serve], else 9001]
+    #[arg(long, value_name = "PORT", env = jot_config::env::SERVE_PORT)]
+    port: Option<u16>,
     /// Reserved concurrency: invocations of a function running at once; beyond it, 429 [default: jot.toml's [serve], else 4]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
     max_concurrency: Option<u16>,
@@ -41,17 +41,17 @@ struct Args {
     /// Seconds an idle sandbox (beyond --min-instances) is kept warm
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     idle_timeout: u64,
-    /// Seconds an invocation may run [default: jot.toml's [serve], else 30]
+    /// Seconds an invocation may run [default: the descriptor's, jot.toml's [serve], else 30]
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<u32>,
-    /// Memory of each sandbox in MB [default: jot.toml's [serve], else 1024]
+    /// Memory of each sandbox in MB [default: the descriptor's, jot.toml's [serve], else 1024]
     #[arg(long, value_name = "MB")]
     memory: Option<u32>,
-    /// CPUs of each sandbox [default: memory / 1769 MB, as Lambda; 0: no limit]
+    /// CPUs of each sandbox [default: the descriptor's, jot.toml's [serve], else memory / 1769 MB, as Lambda; 0: no limit]
     #[arg(long, value_name = "N")]
     cpus: Option<f64>,
-    /// Most processes a sandbox may run
-    #[arg(long, value_name = "N")]
+    /// Most processes a sandbox may run [default: the descriptor's, jot.toml's [serve], else the engine's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pids_limit: Option<i64>,
     /// Event invocations that may wait per function; beyond it, 429
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100000))]
@@ -67,9 +67,10 @@ struct Args {
     watch: bool,
     /// HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda
     /// answers, or e.g. 500 for proxies that look only at the status (MiniStack)
-    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=599))]
-    function_error_status: u16,
-    /// Environment variable for the functions (NAME=VALUE, repeatable)
+    /// [default: jot.toml's [serve], else 200]
+    #[arg(long, value_name = "CODE", env = jot_config::env::SERVE_FUNCTION_ERROR_STATUS, value_parser = clap::value_parser!(u16).range(200..=599))]
+    function_error_status: Option<u16>,
+    /// Environment variable for the functions (NAME=VALUE, repeatable; over the descriptor's and jot.toml's)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
     /// Settings file for every function [default: the jot.toml beside each responder]
@@ -98,8 +99,8 @@ async fn serve(args: Args) -> Result<()> {
         queue: args.queue,
         min_instances: args.min_instances.into(),
         idle_timeout: Duration::from_secs(args.idle_timeout),
-        cpus: args.cpus,
-        pids_limit: args.pids_limit,
+        cpus: None,
+        pids_limit: None,
         event_queue: args.event_queue as usize,
         labels: Vec::new(),
     };
@@ -113,15 +114,22 @@ async fn serve(args: Args) -> Result<()> {
     let flags = settings::Flags {
         memory: args.memory,
         timeout: args.timeout,
+        cpus: args.cpus,
+        pids_limit: args.pids_limit,
         max_concurrency: args.max_concurrency,
         environment: &environment,
         config: &config,
     };
-    settings::apply(&mut served, &flags)?;
+    let server = settings::ServerFlags {
+        bind: args.bind.clone(),
+        port: args.port,
+        function_error_status: args.function_error_status,
+    };
+    let server = settings::apply(&mut served, &flags, server)?;
     let options = Options {
         account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID").unwrap_or_else(|_| "000000000000".into()),
         region: jot_emulator::InstanceConfig::new("", "").region,
-        function_error_status: jot_run::router::status_code(args.function_error_status)?,
+        function_error_status: jot_run::router::status_code(server.function_error_status)?,
         dead_letter: args.dead_letter,
         event_retry_delay: Duration::from_millis(args.event_retry_delay),
         webhook_secret: std::env::var("JOT_WEBHOOK_SECRET")
@@ -130,5 +138,5 @@ async fn serve(args: Args) -> Result<()> {
             .map(jot_core::image_ref::Secret::new),
         watch: args.watch,
     };
-    jot_serve::run(&args.bind, args.port, served, options).await
+    jot_serve::run(&server.bind, server.port, served, options).await
 }
