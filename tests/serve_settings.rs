@@ -5,8 +5,7 @@
 //! descriptors; and the server keys of `[serve]` (bind, port,
 //! function_error_status) under their environment variables and flags.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader};
 
 use jot_tests::aws::unique;
 use jot_tests::serve::{Client, Serve, header};
@@ -149,23 +148,15 @@ fn start_in(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Result<(std::process::Child, String), (Option<i32>, String)> {
-    let mut child = jot_tests::jot("jot-serve")
-        .args(args)
-        .env_remove("JOT_SERVE_BIND")
-        .env_remove("JOT_SERVE_PORT")
-        .env_remove("JOT_SERVE_FUNCTION_ERROR_STATUS")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(descriptors.as_bytes())
-        .unwrap();
+    let mut child = jot_tests::spawn_with_stdin(
+        jot_tests::jot("jot-serve")
+            .args(args)
+            .env_remove("JOT_SERVE_BIND")
+            .env_remove("JOT_SERVE_PORT")
+            .env_remove("JOT_SERVE_FUNCTION_ERROR_STATUS")
+            .envs(env.iter().copied()),
+        descriptors.as_bytes(),
+    );
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
