@@ -213,9 +213,27 @@ helped(x::Int) = Helper.help(x)
             && stderr.contains("would be precompiled again at every cold start"),
         "{stderr}"
     );
+    // Without a test event, the self-test of every test build (a load) fails it too.
+    let (code, stdout, stderr) = outcome(&run(jot("jot-build").arg(&script.path).args([
+        "--arg-type",
+        "Int",
+        "--self-test",
+    ])));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
+    assert!(stderr.contains("Runtime.SelfTestFailed"), "{stderr}");
     // The same image runs fine without the self-test: it is the test that
     // catches the rebuilt cache.
-    let plain = build(&script.path, &["--arg-type", "Int"]);
+    let output = run(jot("jot-build")
+        .arg(&script.path)
+        .args(["--arg-type", "Int"])
+        .env("JOT_BUILD_SELF_TEST", "0"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plain = String::from_utf8_lossy(&output.stdout).into_owned();
     let image = json(plain.trim())["local_image"]["image"]
         .as_str()
         .unwrap()

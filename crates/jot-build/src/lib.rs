@@ -36,6 +36,9 @@ pub async fn build_one(docker: &Docker, plan: &settings::Planned) -> Result<Desc
     };
     let Some(options) = &plan.request.compile else {
         test(built.clone(), false).await?;
+        if plan.test_payloads.is_empty() && plan.self_test {
+            load_self_test(docker, &built).await?;
+        }
         return Ok(built);
     };
     let compiled = async {
@@ -126,6 +129,57 @@ pub async fn test_run(
     } else {
         Vec::new()
     })
+}
+
+/// `--self-test` without a test event: one init of the built image that loads
+/// the responder and fails (`Runtime.SelfTestFailed`) if that rebuilt a cache.
+/// Another init error (a responder that does not load) is the function's own,
+/// reported when it is invoked; here it is a note.
+pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
+    let image = built.require_local_image()?.image.clone();
+    let mut config = InstanceConfig::new(&image, &built.name);
+    config
+        .environment
+        .push(("JOT_SELF_TEST_LOAD".to_string(), "1".to_string()));
+    let mut function = LocalFunction::new(docker, config);
+    let checked = async {
+        let instance = function.instance().await?;
+        if instance.wait_ready().await {
+            return Ok(None);
+        }
+        // Never dispatched: a failed init answers at once with its error.
+        Ok::<_, Error>(Some(instance.invoke(bytes::Bytes::new()).await?))
+    };
+    let checked = tokio::select! {
+        checked = checked => Ok(checked),
+        signal = cli::stop_requested() => Err(signal),
+    };
+    let logs = function.logs().await;
+    function.shutdown().await;
+    let checked = checked.map_err(|signal| {
+        cli::interrupted(
+            signal,
+            "interrupted during the self-test; its sandbox was removed",
+        )
+    })??;
+    let Some(failed) = checked else {
+        return Ok(());
+    };
+    let Err(error) = check::verdict(&failed, None) else {
+        return Ok(());
+    };
+    if matches!(&failed.outcome, jot_emulator::Outcome::FunctionError { error_type, .. } if error_type == "Runtime.SelfTestFailed")
+    {
+        eprint!("{}", without_trace(&logs));
+        output::note(format!(
+            "{image} failed its self-test, so no descriptor is printed"
+        ));
+        return Err(error);
+    }
+    output::note(format!(
+        "{image}: its init fails ({error}); the self-test checked nothing"
+    ));
+    Ok(())
 }
 
 /// The logs without the compile trace (which only the compiler reads).

@@ -63,6 +63,10 @@ pub struct BuildFlags {
     /// With --compile (implied), also run a package's test/runtests.jl while compiling
     #[arg(long)]
     pub compile_tests: bool,
+    /// Without --test-payload, still start the built image once (about 0.5 s) and fail the
+    /// build if loading the responder would precompile anything again at every cold start
+    #[arg(long, env = "JOT_BUILD_SELF_TEST", value_parser = clap::builder::FalseyValueParser::new())]
+    pub self_test: bool,
     /// Seconds the test invocation may take, init included [default: 120]
     #[arg(long, value_name = "SECONDS")]
     pub test_timeout: Option<u64>,
@@ -85,6 +89,8 @@ pub struct Planned {
     pub test_payloads: Vec<Value>,
     pub expects: Vec<Value>,
     pub test_timeout: u64,
+    /// `--self-test`: the load-only self-test when there is no test event.
+    pub self_test: bool,
     pub config: Option<PathBuf>,
 }
 
@@ -231,6 +237,7 @@ pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<
         test_payloads,
         expects,
         test_timeout,
+        self_test: flags.self_test,
         config: config.map(|c| c.path().to_path_buf()),
     })
 }
