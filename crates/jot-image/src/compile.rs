@@ -61,11 +61,12 @@ pub fn exemplar_text(options: &CompileOptions, trace: &[String]) -> String {
     text
 }
 
-/// The precompile statements in a session's logs (`--trace-compile=stderr`).
+/// The precompile statements in a session's logs (`--trace-compile=stderr`),
+/// also where other output on the stream began the line.
 pub fn traced_statements(logs: &str) -> Vec<String> {
     logs.lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("precompile(") && l.ends_with(')'))
+        .filter_map(|l| l.find("precompile(Tuple{").map(|at| l[at..].trim()))
+        .filter(|l| l.ends_with(')'))
         .map(str::to_string)
         .collect()
 }
@@ -255,7 +256,7 @@ mod tests {
             payloads: vec!["[1,2]".into(), "{\"a\":1}".into()],
             tests: true,
         };
-        let logs = "[jot] init: runtime load 1 ms\nprecompile(Tuple{typeof(Main.f), Array{Int64, 1}})\n\
+        let logs = "[jot] init: runtime load precompile(Tuple{typeof(Main.f), Array{Int64, 1}})\n\
                     precompile(Tuple{typeof(Main.f), Array{Int64, 1}})\nprecompile(Tuple{typeof(Base.sum), Array{Int64, 1}})\n\
                     precompile(Tuple{typeof(Main.f), Arr";
         let trace = traced_statements(logs);

@@ -117,6 +117,12 @@ function run_exemplar(f, ::Type{T}, takes_ctx::Bool, cfg::Config, ex::Exemplar) 
                                  sprint(showerror, unwrap_load_error(e))))
         end
     end
+    # The invocation loop specialised on the function, whatever the trace kept
+    # (its lines can be torn by other output on the same stream).
+    try
+        Base.invokelatest(warm_loop, Conn("127.0.0.1:9001"), f, T, takes_ctx, cfg)
+    catch
+    end
     # The trace names types by their modules' full paths: every loaded module by
     # name in a scratch module (left out of the image).
     scope = Module(:JotTrace)
