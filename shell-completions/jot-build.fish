@@ -9,8 +9,8 @@ arm64\t''"
 complete -c jot-build -l dep -d 'Package a script uses, Name or Name@version (repeatable), installed in a cached layer' -r
 complete -c jot-build -l registry-url -d 'Julia registry to add before installing dependencies (repeatable), e.g. a private one' -r
 complete -c jot-build -l build-arg -d 'Variable for the dependency install steps (NAME=VALUE, repeatable); kept in the image history' -r
-complete -c jot-build -l test-payload -d 'Run the built image once with this event (JSON) and fail the build on an error' -r
-complete -c jot-build -l expect -d 'The response --test-payload must give (JSON)' -r
+complete -c jot-build -l test-payload -d 'Run the built image with this event (JSON) and fail the build on an error; repeat the flag to send several in turn (with --compile: the exemplar events)' -r
+complete -c jot-build -l expect -d 'The response the --test-payload in the same position must give (JSON; repeatable)' -r
 complete -c jot-build -l test-timeout -d 'Seconds the test invocation may take, init included [default: 120]' -r
 complete -c jot-build -l warmup-payload -d 'Event (JSON) the runtime sends through the function in init, answer discarded, so the first request finds it compiled; in inits off the request path (provisioned concurrency, SnapStart) unless --warmup-always. A failing warm-up is an init error' -r
 complete -c jot-build -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
@@ -18,6 +18,9 @@ complete -c jot-build -l env-name -d 'Use the file\'s section [env.NAME] over it
 complete -c jot-build -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c jot-build -l compile -d 'Compile the responder ahead: run the --test-payloads through the built image, trace what they compile and bake it, with the runtime, into a system image (Julia < 1.9) or a package image (Julia >= 1.9) in the image\'s last layers, so the first request compiles none of it. A compiled build takes 2 to 3.5 minutes on 2 cores (the default build: about 0.1 s for a script)'
+complete -c jot-build -l compile-tests -d 'With --compile (implied), also run a package\'s test/runtests.jl while compiling'
+complete -c jot-build -l self-test -d 'Without --test-payload, still start the built image once (about 0.5 s) and fail the build if loading the responder would precompile anything again at every cold start'
 complete -c jot-build -l warmup-always -d 'Warm up in every init, on-demand cold starts included'
 complete -c jot-build -l show-config -d 'Print the settings in effect (JSON, after flags, environment and file) and exit'
 complete -c jot-build -l pull -d 'Pull the base image (needed when the engine does not have it; refreshes it otherwise)'

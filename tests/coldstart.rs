@@ -100,52 +100,6 @@ async fn a_failing_after_restore_hook_is_a_restore_error() {
     );
 }
 
-const SUMMARY: &str = r#"
-using Printf
-struct Sale
-    region::String
-    amount::Float64
-end
-function summarise_sales(sales::Vector{Sale})
-    totals = Dict{String,Float64}()
-    for s in sort(sales, by = s -> s.amount)
-        totals[s.region] = get(totals, s.region, 0.0) + s.amount
-    end
-    [@sprintf("%s: %.2f", k, v) for (k, v) in sort(collect(totals))]
-end
-"#;
-
-/// `jot-invoke --local` of `image` with a compile trace in the logs: what
-/// was compiled after init (the `[jot] init:` line) and the `--json` report.
-fn traced_first_request(image: &str) -> (String, serde_json::Value) {
-    let output = run(jot("jot-invoke").args([
-        "--local",
-        "--image",
-        image,
-        "--payload",
-        r#"[{"region":"b","amount":2.5},{"region":"a","amount":1}]"#,
-        "--expect",
-        r#"["a: 1.00","b: 2.50"]"#,
-        "--logs",
-        "--json",
-        "--env",
-        "JOT_JULIA_FLAGS=--trace-compile=stderr",
-    ]));
-    let (code, _, stderr) = outcome(&output);
-    assert_eq!(code, 0, "{stderr}");
-    let after_init = stderr
-        .split_once("[jot] init: ")
-        .unwrap_or_else(|| panic!("no init line:\n{stderr}"))
-        .1
-        .to_string();
-    let report = stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v.get("cold_start").is_some())
-        .unwrap_or_else(|| panic!("no --json report:\n{stderr}"));
-    (after_init, report)
-}
-
 #[test]
 fn the_warm_up_compiles_the_responder_in_init_not_in_the_first_request() {
     let payload = r#"[{"region":"x","amount":3}]"#;
@@ -257,9 +211,27 @@ helped(x::Int) = Helper.help(x)
             && stderr.contains("would be precompiled again at every cold start"),
         "{stderr}"
     );
+    // Without a test event, the self-test of every test build (a load) fails it too.
+    let (code, stdout, stderr) = outcome(&run(jot("jot-build").arg(&script.path).args([
+        "--arg-type",
+        "Int",
+        "--self-test",
+    ])));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
+    assert!(stderr.contains("Runtime.SelfTestFailed"), "{stderr}");
     // The same image runs fine without the self-test: it is the test that
     // catches the rebuilt cache.
-    let plain = build(&script.path, &["--arg-type", "Int"]);
+    let output = run(jot("jot-build")
+        .arg(&script.path)
+        .args(["--arg-type", "Int"])
+        .env("JOT_BUILD_SELF_TEST", "0"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plain = String::from_utf8_lossy(&output.stdout).into_owned();
     let image = json(plain.trim())["local_image"]["image"]
         .as_str()
         .unwrap()

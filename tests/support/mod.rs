@@ -38,6 +38,11 @@ pub fn jot(tool: &str) -> Command {
     );
     let mut command = Command::new(path);
     command.env("JOT_BASE_IMAGE", base_image());
+    // Every test build runs the build-time self-test (issue 12): a build whose
+    // caches would be rebuilt at every cold start fails.
+    if tool == "jot-build" {
+        command.env("JOT_BUILD_SELF_TEST", "1");
+    }
     command
 }
 
@@ -342,4 +347,52 @@ pub fn http_request(
         head: head.to_string(),
         body: rest.to_string(),
     })
+}
+
+/// A responder whose first call compiles a lot (structs sorted, grouped and
+/// formatted with Printf), for the cold-start and `--compile` tests.
+pub const SUMMARY: &str = r#"
+using Printf
+struct Sale
+    region::String
+    amount::Float64
+end
+function summarise_sales(sales::Vector{Sale})
+    totals = Dict{String,Float64}()
+    for s in sort(sales, by = s -> s.amount)
+        totals[s.region] = get(totals, s.region, 0.0) + s.amount
+    end
+    [@sprintf("%s: %.2f", k, v) for (k, v) in sort(collect(totals))]
+end
+"#;
+
+/// `jot-invoke --local` of `image` with a compile trace in the logs: what
+/// was compiled after init (the `[jot] init:` line) and the `--json` report.
+pub fn traced_first_request(image: &str) -> (String, serde_json::Value) {
+    let output = run(jot("jot-invoke").args([
+        "--local",
+        "--image",
+        image,
+        "--payload",
+        r#"[{"region":"b","amount":2.5},{"region":"a","amount":1}]"#,
+        "--expect",
+        r#"["a: 1.00","b: 2.50"]"#,
+        "--logs",
+        "--json",
+        "--env",
+        "JOT_JULIA_FLAGS=--trace-compile=stderr",
+    ]));
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 0, "{stderr}");
+    let after_init = stderr
+        .split_once("[jot] init: ")
+        .unwrap_or_else(|| panic!("no init line:\n{stderr}"))
+        .1
+        .to_string();
+    let report = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get("cold_start").is_some())
+        .unwrap_or_else(|| panic!("no --json report:\n{stderr}"));
+    (after_init, report)
 }

@@ -1,6 +1,7 @@
-//! `jot-build`'s test run: the built image invoked once through the local
+//! `jot-build`'s test run: the built image invoked through the local
 //! emulator, with the runtime's self-test in its init, its sandbox removed on
-//! every path (an error, Ctrl-C, SIGTERM).
+//! every path (an error, Ctrl-C, SIGTERM); and `--compile`, whose exemplar
+//! session is that test run, traced.
 
 pub mod settings;
 
@@ -13,47 +14,176 @@ use jot_docker::Docker;
 use jot_emulator::{InstanceConfig, LocalFunction};
 use serde_json::Value;
 
-/// Invokes the built image with `payload`; an error or a mismatch with
-/// `expect` fails the build (the function's logs go to stderr).
+/// Builds one planned image: the image, its test run, and with `--compile`
+/// the exemplar session (the traced test run of the image of the code), the
+/// compiled image and its own test run. Only the final image stays tagged.
+pub async fn build_one(docker: &Docker, plan: &settings::Planned) -> Result<Descriptor> {
+    let built = jot_image::build(docker, &plan.request).await?;
+    let timeout = Duration::from_secs(plan.test_timeout);
+    let test = |image: Descriptor, trace: bool| async move {
+        if plan.test_payloads.is_empty() {
+            return Ok(Vec::new());
+        }
+        test_run(
+            docker,
+            &image,
+            &plan.test_payloads,
+            &plan.expects,
+            timeout,
+            trace,
+        )
+        .await
+    };
+    let Some(options) = &plan.request.compile else {
+        test(built.clone(), false).await?;
+        if plan.test_payloads.is_empty() && plan.self_test {
+            load_self_test(docker, &built).await?;
+        }
+        return Ok(built);
+    };
+    let compiled = async {
+        let trace = test(built.clone(), true).await?;
+        let started = std::time::Instant::now();
+        let compiled = jot_image::compile(docker, &plan.request, options, &built, &trace).await?;
+        output::note(format!(
+            "{}: compiled in {:.0} s",
+            compiled.require_local_image()?.image,
+            started.elapsed().as_secs_f64()
+        ));
+        test(compiled.clone(), false).await?;
+        Ok(compiled)
+    };
+    let compiled = tokio::select! {
+        compiled = compiled => compiled,
+        signal = cli::stop_requested() => Err(cli::interrupted(
+            signal,
+            "interrupted while compiling; the uncompiled stage was removed",
+        )),
+    };
+    jot_image::compile::remove_stage(docker, &built, compiled.is_err()).await?;
+    compiled
+}
+
+/// Invokes the built image with each payload in turn (one sandbox); an error
+/// or a mismatch with the `expect` in the same position fails the build (the
+/// function's logs go to stderr). With `trace`, returns what the session
+/// compiled (`--trace-compile`).
 pub async fn test_run(
     docker: &Docker,
     built: &Descriptor,
-    payload: &Value,
-    expect: Option<&Value>,
+    payloads: &[Value],
+    expects: &[Value],
     timeout: Duration,
-) -> Result<()> {
+    trace: bool,
+) -> Result<Vec<String>> {
     let image = built.require_local_image()?.image.clone();
     let mut config = InstanceConfig::new(&image, &built.name);
     config.timeout = timeout;
     // The build-time self-test: in this init the runtime pushes the test event
     // through conversion, the function and JSON, with deprecations as errors,
     // and fails init if any cache was rebuilt (it would be at every cold start).
+    let mut flags = "--depwarn=error".to_string();
+    if trace {
+        flags.push_str(" --trace-compile=stderr");
+    }
     config.environment.extend([
-        ("JOT_SELF_TEST".to_string(), payload.to_string()),
-        ("JOT_JULIA_FLAGS".to_string(), "--depwarn=error".to_string()),
+        ("JOT_SELF_TEST".to_string(), payloads[0].to_string()),
+        ("JOT_JULIA_FLAGS".to_string(), flags),
     ]);
     let mut function = LocalFunction::new(docker, config);
-    let invocation = tokio::select! {
-        invocation = function.invoke(bytes::Bytes::from(payload.to_string())) => Ok(invocation),
+    let session = async {
+        let mut verdict = Ok(());
+        for (i, payload) in payloads.iter().enumerate() {
+            let invocation = function
+                .invoke(bytes::Bytes::from(payload.to_string()))
+                .await
+                .map_err(Error::from)?;
+            if let Err(e) = check::verdict(&invocation, expects.get(i)) {
+                check::fold_verdict(&mut verdict, e);
+            }
+        }
+        verdict
+    };
+    let result = tokio::select! {
+        result = session => Ok(result),
         signal = cli::stop_requested() => Err(signal),
     };
     let logs = function.shutdown_with_logs().await;
-    let invocation = invocation.map_err(|signal| {
+    let result = result.map_err(|signal| {
         cli::interrupted(
             signal,
             "interrupted during the test run; its sandbox was removed",
         )
     })?;
-    let result = invocation
-        .map_err(Error::from)
-        .and_then(|invocation| check::verdict(&invocation, expect));
     if let Err(e) = result {
-        eprint!("{logs}");
+        eprint!("{}", without_trace(&logs));
         output::note(format!(
             "{image} failed its test run, so no descriptor is printed"
         ));
         return Err(e);
     }
     output::note(format!("{image}: test run passed"));
+    Ok(if trace {
+        jot_image::compile::traced_statements(&logs)
+    } else {
+        Vec::new()
+    })
+}
+
+/// `--self-test` without a test event: one init of the built image that loads
+/// the responder and fails (`Runtime.SelfTestFailed`) if that rebuilt a cache.
+/// Another init error (a responder that does not load) is the function's own,
+/// reported when it is invoked; here it is a note.
+pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
+    let image = built.require_local_image()?.image.clone();
+    let mut config = InstanceConfig::new(&image, &built.name);
+    config
+        .environment
+        .push(("JOT_SELF_TEST_LOAD".to_string(), "1".to_string()));
+    let mut function = LocalFunction::new(docker, config);
+    let checked = async {
+        let instance = function.instance().await?;
+        if instance.wait_ready().await {
+            return Ok(None);
+        }
+        // Never dispatched: a failed init answers at once with its error.
+        Ok::<_, Error>(Some(instance.invoke(bytes::Bytes::new()).await?))
+    };
+    let checked = tokio::select! {
+        checked = checked => Ok(checked),
+        signal = cli::stop_requested() => Err(signal),
+    };
+    let logs = function.shutdown_with_logs().await;
+    let checked = checked.map_err(|signal| {
+        cli::interrupted(
+            signal,
+            "interrupted during the self-test; its sandbox was removed",
+        )
+    })??;
+    let Some(failed) = checked else {
+        return Ok(());
+    };
+    let Err(error) = check::verdict(&failed, None) else {
+        return Ok(());
+    };
+    if matches!(&failed.outcome, jot_emulator::Outcome::FunctionError { error_type, .. } if error_type == "Runtime.SelfTestFailed")
+    {
+        eprint!("{}", without_trace(&logs));
+        output::note(format!(
+            "{image} failed its self-test, so no descriptor is printed"
+        ));
+        return Err(error);
+    }
+    output::note(format!(
+        "{image}: its init fails ({error}); the self-test checked nothing"
+    ));
     Ok(())
+}
+
+/// The logs without the compile trace (which only the compiler reads).
+fn without_trace(logs: &str) -> String {
+    logs.lines()
+        .filter(|l| !l.starts_with("precompile("))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }

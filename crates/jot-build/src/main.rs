@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use jot_build::settings::{self, BuildFlags};
@@ -62,11 +61,7 @@ async fn build(args: Args) -> Result<()> {
     }
     let docker = jot_docker::connect().await?;
     for plan in &planned {
-        let built = jot_image::build(&docker, &plan.request).await?;
-        if let Some(payload) = &plan.test_payload {
-            let timeout = Duration::from_secs(plan.test_timeout);
-            jot_build::test_run(&docker, &built, payload, plan.expect.as_ref(), timeout).await?;
-        }
+        let built = jot_build::build_one(&docker, plan).await?;
         descriptor::write_line(&mut stdout, &built)?;
     }
     Ok(())

@@ -12,6 +12,7 @@ use jot_docker::{Docker, inspect_image};
 
 use crate::base::prepare_base_image;
 use crate::builder::run_builder;
+use crate::compile::{CompileOptions, EXEMPLAR_SUFFIX};
 use crate::deps::{Dependency, deps_stage};
 use crate::layer::add_code_layer;
 use crate::responder::Responder;
@@ -39,6 +40,9 @@ pub struct BuildRequest {
     pub build_args: Vec<(String, String)>,
     /// What the runtime does in init before the first event.
     pub init: InitOptions,
+    /// `--compile`: the image this builds is the stage the exemplar session
+    /// runs (tagged `TAG-exemplar`); [`crate::compile()`] makes the final one.
+    pub compile: Option<CompileOptions>,
 }
 
 impl BuildRequest {
@@ -57,6 +61,7 @@ impl BuildRequest {
             registry_urls: Vec::new(),
             build_args: Vec::new(),
             init: InitOptions::default(),
+            compile: None,
         }
     }
 
@@ -95,6 +100,11 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     names::validate_tag(&tag)?;
     let reference = format!("{}:{tag}", request.name);
     refuse_foreign(docker, &reference, request.force).await?;
+    // Compiled, the image built here is the exemplar session's stage.
+    let reference = match request.compile {
+        Some(_) => format!("{reference}{EXEMPLAR_SUFFIX}"),
+        None => reference,
+    };
     let mut labels = labels::image_labels(
         &request.name,
         &tag,

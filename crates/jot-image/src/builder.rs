@@ -10,7 +10,7 @@ use jot_docker::bollard::query_parameters::BuildImageOptionsBuilder;
 use jot_docker::{Docker, DockerError, bollard, inspect_image};
 
 use crate::build::BuildRequest;
-use crate::context::{build_context, dockerfile_context};
+use crate::context::build_context;
 use crate::tag::RUNTIME_STAGE_REPOSITORY;
 
 /// Runs the Dockerfile through the engine's builder; returns the image built.
@@ -24,14 +24,14 @@ pub(crate) async fn run_builder(
     run_builder_with(docker, request, labels, None, reference, step).await
 }
 
-/// [`run_builder`] with a Dockerfile of its own (a context holding only it),
-/// or the responder's when `None`. The request's `--build-arg`s go to every
+/// [`run_builder`] with a build context of its own (a Dockerfile and what it
+/// copies), or the responder's when `None`. The request's `--build-arg`s go to every
 /// run but the shared runtime stage's (whose key they are not part of).
 pub(crate) async fn run_builder_with(
     docker: &Docker,
     request: &BuildRequest,
     labels: &HashMap<String, String>,
-    dockerfile: Option<&str>,
+    context: Option<Vec<u8>>,
     reference: &str,
     step: &Step,
 ) -> Result<ImageInspect> {
@@ -53,8 +53,8 @@ pub(crate) async fn run_builder_with(
         .forcerm(true)
         // Build steps must not need a bridge network: engines here run without one.
         .networkmode("host");
-    let context = match dockerfile {
-        Some(text) => dockerfile_context(text)?,
+    let context = match context {
+        Some(context) => context,
         None => build_context(request, labels)?,
     };
     let mut log = Vec::new();

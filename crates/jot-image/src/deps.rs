@@ -201,7 +201,7 @@ pub(crate) async fn deps_stage(
         docker,
         request,
         &HashMap::new(),
-        Some(&dockerfile),
+        Some(crate::context::dockerfile_context(&dockerfile)?),
         &reference,
         &step,
     )

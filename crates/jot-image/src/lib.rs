@@ -2,12 +2,13 @@
 //! script or package; [`build()`] turns it into an image in the engine and
 //! returns its `local_image` descriptor. The build is split by job: the
 //! embedded [`template`], the [`base`] image, content-derived [`tag`]s, the
-//! rendered [`dockerfile`], the builder's [`context`] archive, the engine's
+//! rendered [`dockerfile`], the builder's [`context`] archive, the [`compile`]d layers of `--compile`, the engine's
 //! builder stream, and the code [`layer`] jot writes itself for scripts.
 
 pub mod base;
 mod build;
 mod builder;
+pub mod compile;
 pub mod context;
 pub mod deps;
 pub mod dockerfile;
@@ -18,6 +19,7 @@ pub mod template;
 
 pub use base::{BASE_IMAGE_MAX_AGE, DEFAULT_JULIA_VERSION, choose_base_image, prepare_base_image};
 pub use build::{BuildRequest, InitOptions, build};
+pub use compile::{CompileOptions, compile};
 pub use deps::Dependency;
 pub use responder::Responder;
 pub use tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};

@@ -171,12 +171,19 @@ impl Responder {
         if !dir.join("src").join(format!("{module}.jl")).is_file() {
             return Err(bad(format!("the package has no src/{module}.jl")));
         }
+        // Neither standard libraries nor packages the Manifest tracks by path
+        // (local packages shipped in the package's own directory) need Pkg.
+        let local = std::fs::read_to_string(dir.join("Manifest.toml"))
+            .map(|text| path_dependencies(&text))
+            .unwrap_or_default();
         let registry_dependencies = project
             .get("deps")
             .and_then(|d| d.as_table())
             .map(|deps| {
                 deps.keys()
-                    .filter(|name| !JULIA_STDLIBS.contains(&name.as_str()))
+                    .filter(|name| {
+                        !JULIA_STDLIBS.contains(&name.as_str()) && !local.contains(*name)
+                    })
                     .cloned()
                     .collect()
             })
@@ -236,6 +243,27 @@ impl Responder {
     }
 }
 
+/// The packages a Manifest.toml tracks by `path` (both its formats: the
+/// entries at the top, or under `[deps]` from Julia 1.7 on).
+fn path_dependencies(manifest: &str) -> Vec<String> {
+    let Ok(table) = manifest.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let entries = match table.get("deps").and_then(|d| d.as_table()) {
+        Some(deps) if table.contains_key("manifest_format") => deps,
+        _ => &table,
+    };
+    entries
+        .iter()
+        .filter(|(_, versions)| {
+            versions
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v.get("path").is_some()))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 fn collect_files(
     root: &Path,
     dir: &Path,
@@ -292,6 +320,15 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_tracked_packages_are_local_in_both_manifest_formats() {
+        let old = "[[Printf]]\nuuid = \"de0858da\"\n\n[[SalesCore]]\npath = \"SalesCore\"\nuuid = \"0c5e\"\n";
+        assert_eq!(path_dependencies(old), ["SalesCore"]);
+        let new = "manifest_format = \"2.0\"\n[[deps.SalesCore]]\npath = \"lib/SalesCore\"\nuuid = \"0c5e\"\n[[deps.JSON]]\nuuid = \"682c\"\nversion = \"0.21.0\"\n";
+        assert_eq!(path_dependencies(new), ["SalesCore"]);
+        assert!(path_dependencies("not toml [").is_empty());
+    }
 
     #[test]
     fn loads_a_script_and_hashes_its_content() {

@@ -25,6 +25,9 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
     // What init does is part of the image's config.
     let init = format!("{:?}", request.init);
     parts.push(init.as_bytes());
+    // So is the exemplar of a compiled image.
+    let compile = format!("{:?}", request.compile);
+    parts.push(compile.as_bytes());
     parts.push(request.target_architecture().lambda_name().as_bytes());
     content_hash(&parts, 12)
 }

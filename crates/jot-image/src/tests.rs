@@ -24,6 +24,7 @@ fn request(dir: &std::path::Path) -> BuildRequest {
         registry_urls: Vec::new(),
         build_args: Vec::new(),
         init: Default::default(),
+        compile: None,
     }
 }
 

@@ -29,6 +29,7 @@ include("load.jl")          # loading the responder (init)
 include("warmup.jl")        # compiling the hot path in init
 include("loop.jl")          # the invocation loop
 include("snapstart.jl")     # SnapStart: hooks, restore/next, restore/error
+include("compiled.jl")      # the responder compiled into the image (jot-build --compile)
 include("selftest.jl")      # the build-time self-test (no cache rebuilt at run time)
 include("main.jl")          # init (timed) and main()
 include("standalone.jl")    # outside Lambda: the Invoke path on :8080, a worker runs main()

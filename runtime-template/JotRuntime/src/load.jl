@@ -35,11 +35,15 @@ function load_responder(cfg::Config)
         isfile(cfg.path) || throw(InitFailure("Runtime.ResponderNotFound",
                                               "responder script $(cfg.path) does not exist"))
         modname = :Main
-        Core.eval(Main, :(using .JotRuntime))     # LambdaContext, remaining_time_ms
-        try
-            Base.include(Main, cfg.path)
-        catch e
-            throw(load_failure(e, catch_backtrace(), cfg.path))
+        if compiled_package(cfg)                  # Julia ≥ 1.9, jot-build --compile
+            modname = :JotCompiled
+        elseif !compiled_in_image(cfg)            # (the system image holds it: keep its code)
+            Core.eval(Main, :(using .JotRuntime)) # LambdaContext, remaining_time_ms
+            try
+                Base.include(Main, cfg.path)
+            catch e
+                throw(load_failure(e, catch_backtrace(), cfg.path))
+            end
         end
     elseif cfg.kind == "package"
         name = cfg.modname
@@ -56,6 +60,8 @@ function load_responder(cfg::Config)
             cfg.path in LOAD_PATH || push!(LOAD_PATH, cfg.path)
         end
         modname = Symbol(name)
+        # A compiled image already holds the package (and its code for the exemplar).
+        compiled_package(cfg) || compiled_in_image(cfg)
         try
             Core.eval(Main, Expr(:import, Expr(:., modname)))
         catch e
@@ -70,9 +76,12 @@ function load_responder(cfg::Config)
     return Base.invokelatest(resolve_responder, cfg, modname)
 end
 
-function resolve_responder(cfg::Config, modname::Symbol)
-    mod = modname === :Main ? Main : getfield(Main, modname)::Module
-    where = modname === :Main ? cfg.path : "package $modname"
+resolve_responder(cfg::Config, modname::Symbol) =
+    resolve_responder(cfg, modname === :Main ? Main : getfield(Main, modname)::Module)
+
+function resolve_responder(cfg::Config, mod::Module)
+    modname = nameof(mod)
+    where = mod === Main || modname === :JotCompiled ? cfg.path : "package $modname"
 
     # The function (a dotted name reaches into submodules; a leading package name,
     # as in _HANDLER="Pkg.f", is allowed).

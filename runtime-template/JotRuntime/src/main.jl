@@ -72,9 +72,10 @@ function main(runtime_begin::Float64 = time())
     c = Conn(address)
     cfg = Config()
     selftest = self_test_payload()
+    load_test = self_test_load()
     cache_log = CacheLog(String[])
     loaded = try
-        isempty(selftest) ? load_responder(cfg) :
+        isempty(selftest) && !load_test ? load_responder(cfg) :
         Base.CoreLogging.with_logger(() -> load_responder(cfg), cache_log)
     catch e
         e isa InterruptException && exit(130)
@@ -89,6 +90,7 @@ function main(runtime_begin::Float64 = time())
         # (Checked here: calling warm_up_init compiles it for the responder's type, ~50 ms.)
         warm_up_wanted() && warm_up_init(c, f, T, takes_ctx, cfg)
         isempty(selftest) || Base.invokelatest(self_test, f, T, takes_ctx, cfg, selftest, cache_log)
+        isempty(selftest) && load_test && check_caches(cache_log)
     catch e
         e isa InterruptException && exit(130)
         e isa InitFailure || rethrow()

@@ -48,6 +48,9 @@ function precompile_cold_path()
     catch
     end
     precompile(resolve_responder, (Config, Symbol))
+    precompile(compiled_in_image, (Config,))
+    precompile(compiled_package, (Config,))
+    precompile(responder_hash, (Config,))
     precompile(http_argument, (Any,))
     precompile(connect!, (Conn,))
     precompile(Sockets.connect!, (TCPSocket, Sockets.IPv4, Int))

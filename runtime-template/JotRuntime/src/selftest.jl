@@ -9,6 +9,10 @@
 
 self_test_payload() = get(ENV, "JOT_SELF_TEST", "")
 
+# JOT_SELF_TEST_LOAD=1 (jot-build --self-test without a test event): the check
+# of the caches after loading the responder, no event.
+self_test_load() = get(ENV, "JOT_SELF_TEST_LOAD", "") == "1"
+
 """Records what Julia's loading code says about caches (its `loading` debug
 messages and "Precompiling …"), passing warnings and errors on to stderr."""
 struct CacheLog <: Base.CoreLogging.AbstractLogger
@@ -54,6 +58,13 @@ function self_test(f, ::Type{T}, takes_ctx::Bool, cfg::Config, payload::String,
                           "self-test: the exemplar event $(abbreviate(payload, 200)) failed: " *
                           sprint(showerror, e)))
     end
+    check_caches(log)
+    return nothing
+end
+
+"""Fails init (Runtime.SelfTestFailed) when loading rebuilt a cache: Julia rejected
+one the image carries, or wrote one into the writable depot."""
+function check_caches(log::CacheLog)
     files = rebuilt_caches()
     if !isempty(log.messages) || !isempty(files)
         what = vcat(log.messages, ["wrote $f" for f in files])

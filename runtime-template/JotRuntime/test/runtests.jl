@@ -27,6 +27,7 @@ end
     include("test_invoke.jl")
     include("test_e2e.jl")
     include("test_lifecycle.jl")
+    include("test_compiled.jl")
     include("test_standalone.jl")
     include("test_http_function.jl")
 end

@@ -1,20 +1,13 @@
 # A package responder (scripts/bench-coldstart.sh): the sales summary as a
-# package, precompiled at build time.
+# package, precompiled at build time, using a second local package (SalesCore).
 module SalesReport
-using Printf
-
-struct Sale
-    region::String
-    product::String
-    units::Int
-    price::Float64
-end
+using SalesCore
 
 function report(sales::Vector{Sale})
     totals = Dict{String,Float64}()
-    for s in sort(sales, by = s -> s.units * s.price)
-        totals[s.region] = get(totals, s.region, 0.0) + s.units * s.price
+    for s in sort(sales, by = revenue)
+        totals[s.region] = get(totals, s.region, 0.0) + revenue(s)
     end
-    return [@sprintf("%s: %.2f", k, v) for (k, v) in sort(collect(totals))]
+    return [line(k, v) for (k, v) in sort(collect(totals))]
 end
 end
