@@ -252,6 +252,18 @@ fn a_build_that_fails_exits_7_and_leaves_no_image() {
         !left.status.success(),
         "a failed build left no-runtime:never"
     );
+    // Nor an untagged image of the steps that did run, standing on the base.
+    let base_id = inspect_image(&base)["Id"].as_str().unwrap().to_string();
+    let all = run(std::process::Command::new("docker").args(["image", "ls", "-aq", "--no-trunc"]));
+    let ids = String::from_utf8_lossy(&all.stdout).to_string();
+    let children: Vec<&str> = ids
+        .split_whitespace()
+        .filter(|id| inspect_image(id)["Parent"] == base_id.as_str())
+        .collect();
+    assert!(
+        children.is_empty(),
+        "the failed build left step images on {base}: {children:?}"
+    );
 }
 
 #[test]

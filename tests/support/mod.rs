@@ -226,11 +226,16 @@ fn remove_built_under(dir: &Path) {
     for (id, _) in &stray {
         let _ = Command::new("docker").args(["rm", "-f", id]).output();
     }
-    let images: Vec<String> = jot_images_from(&prefix)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    if !images.is_empty() {
+    // A compiled image sits on builder images that carry the same labels
+    // but are listed only once their child is gone: remove in passes.
+    for _ in 0..4 {
+        let images: Vec<String> = jot_images_from(&prefix)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        if images.is_empty() {
+            break;
+        }
         let _ = Command::new("docker")
             .args(["image", "rm", "-f"])
             .args(&images)

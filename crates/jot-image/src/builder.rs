@@ -58,6 +58,10 @@ pub(crate) async fn run_builder_with(
         None => build_context(request, labels)?,
     };
     let mut log = Vec::new();
+    // The images this build's own steps made (not the FROM image, not a
+    // cached step shared with other builds), removed if the build fails.
+    let mut step_images = Vec::new();
+    let mut made_by_step = false;
     let mut image_id = None;
     let mut stream = docker.build_image(
         options.build(),
@@ -68,13 +72,16 @@ pub(crate) async fn run_builder_with(
         let info = match item {
             Ok(info) => info,
             Err(bollard::errors::Error::DockerStreamError { error }) => {
+                remove_step_images(docker, &step_images).await;
                 return Err(build_failure(reference, &error, &log));
             }
             Err(e) => {
+                remove_step_images(docker, &step_images).await;
                 return Err(DockerError::from_engine(&format!("building {reference}"), e).into());
             }
         };
         if let Some(error) = info.error_detail.and_then(|d| d.message).or(info.error) {
+            remove_step_images(docker, &step_images).await;
             return Err(build_failure(reference, &error, &log));
         }
         if let Some(id) = info.aux.and_then(|aux| aux.id) {
@@ -84,6 +91,14 @@ pub(crate) async fn run_builder_with(
             let line = text.trim_end();
             if line.starts_with("Step ") {
                 step.phase(line, false);
+                // A FROM step names an image the build did not make.
+                made_by_step = !line.to_ascii_uppercase().contains(" : FROM ");
+            }
+            if line.trim() == "---> Using cache" {
+                made_by_step = false;
+            }
+            if let Some(id) = step_image(line).filter(|_| made_by_step) {
+                step_images.push(id.to_string());
             }
             if let Some(short) = line.strip_prefix("Successfully built ") {
                 image_id.get_or_insert_with(|| short.trim().to_string());
@@ -103,6 +118,22 @@ pub(crate) async fn run_builder_with(
         Error::Build(format!("the engine reported success but has no image {id}"))
     })?;
     Ok(inspect)
+}
+
+/// The image a classic-builder step left (` ---> 0123456789ab`), if the line
+/// names one (not ` ---> Running in …` or ` ---> Using cache`).
+fn step_image(line: &str) -> Option<&str> {
+    let id = line.trim().strip_prefix("---> ")?;
+    (id.len() >= 12 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+/// After a failed build, removes the images its own steps made, newest first,
+/// so a half-made build leaves no untagged image behind. One that another
+/// image already stands on is kept (the engine refuses; that is ignored).
+async fn remove_step_images(docker: &Docker, ids: &[String]) {
+    for id in ids.iter().rev() {
+        let _ = jot_docker::remove_image(docker, id, false).await;
+    }
 }
 
 /// A build error with the last lines of the build log, which say why, as one
@@ -148,4 +179,17 @@ fn strip_terminal_codes(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_image;
+
+    #[test]
+    fn step_images_are_read_from_the_classic_builders_lines() {
+        assert_eq!(step_image(" ---> 5d0f6b2a4c1e"), Some("5d0f6b2a4c1e"));
+        assert_eq!(step_image(" ---> Running in 5d0f6b2a4c1e"), None);
+        assert_eq!(step_image(" ---> Using cache"), None);
+        assert_eq!(step_image("Step 2/5 : COPY runtime/ /opt/jot/"), None);
+    }
 }
