@@ -5,6 +5,9 @@
 use crate::error::{Error, Result};
 
 /// Names jot uses for its own images.
+/// Lambda's qualifier of a function's newest code (and its sandboxes' version).
+pub const LATEST: &str = "$LATEST";
+
 pub const RESERVED_NAMES: &[&str] = &["jot-runtime"];
 
 /// The longest name valid both as a Lambda function name (64) and an ECR repository.

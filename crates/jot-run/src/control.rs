@@ -2,6 +2,7 @@
 //! ListVersionsByFunction, PublishVersion, ListAliases, Get/Create/UpdateAlias)
 //! in the JSON shapes AWS SDKs parse, and jot's own status endpoint.
 
+use jot_core::names::LATEST;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,7 +22,7 @@ fn configuration(service: &Service, function: &Function, version: Option<&Versio
     let arn = service.function_arn(&function.name);
     let (version_name, arn) = match version {
         Some(v) => (v.number.to_string(), format!("{arn}:{}", v.number)),
-        None => ("$LATEST".to_string(), arn),
+        None => (LATEST.to_string(), arn),
     };
     let settings = &function.settings;
     let variables: BTreeMap<&str, &str> = settings
@@ -56,7 +57,7 @@ fn version_of(
     qualifier: Option<&str>,
 ) -> Result<Option<Arc<Version>>, ApiError> {
     match qualifier {
-        None | Some("$LATEST") => Ok(None),
+        None | Some(LATEST) => Ok(None),
         Some(q) => {
             let number = if q.bytes().all(|b| b.is_ascii_digit()) {
                 q.to_string()

@@ -93,8 +93,7 @@ pub(crate) fn reporting() -> bool {
     jot_core::output::verbosity() >= jot_core::output::Verbosity::Verbose
 }
 
-/// The qualifier of the newest code, and its sandboxes' version.
-pub const LATEST: &str = "$LATEST";
+pub use jot_core::names::LATEST;
 
 impl Pool {
     pub fn new(docker: &Docker, config: InstanceConfig) -> Self {

@@ -3,6 +3,7 @@
 //! newest; an alias points at a version and may send a weighted share of its
 //! traffic to one more (`RoutingConfig.AdditionalVersionWeights`).
 
+use jot_core::names::LATEST;
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
@@ -223,9 +224,9 @@ impl Function {
     /// Resolves a qualifier (none, `$LATEST`, a version, an alias) as Lambda does.
     pub fn resolve(&self, qualifier: Option<&str>) -> Option<Target> {
         match qualifier {
-            None | Some("$LATEST") => Some(Target {
+            None | Some(LATEST) => Some(Target {
                 version: self.latest(),
-                executed: "$LATEST".into(),
+                executed: LATEST.into(),
             }),
             Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => {
                 self.version(q).map(|version| Target {

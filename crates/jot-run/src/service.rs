@@ -3,6 +3,7 @@
 //! that stops accepting, lets in-flight work finish within its timeout,
 //! records the Events still queued and removes every sandbox it started.
 
+use jot_core::names::LATEST;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -244,7 +245,7 @@ impl Service {
             let failure = Failure {
                 attempts: 0,
                 condition: "ShutdownBeforeInvocation",
-                executed_version: "$LATEST".into(),
+                executed_version: LATEST.into(),
                 function_error: None,
                 response: None,
             };
@@ -310,7 +311,7 @@ impl Service {
         let failure = failure.unwrap_or(Failure {
             attempts: 0,
             condition: "ShutdownBeforeInvocation",
-            executed_version: "$LATEST".into(),
+            executed_version: LATEST.into(),
             function_error: None,
             response: None,
         });
