@@ -319,3 +319,39 @@ fn an_image_jot_did_not_build_is_never_retagged_without_force() {
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("used by jot itself"), "{stderr}");
 }
+
+#[test]
+fn a_rebuild_that_takes_a_tag_removes_the_image_it_replaced() {
+    let name = format!("replaced-{}", std::process::id());
+    let args = ["--name", name.as_str(), "--tag", "same"];
+    let id_of = |descriptor: &str| json(descriptor.trim())["local_image"]["id"].clone();
+    let exists = |id: &serde_json::Value| {
+        std::process::Command::new("docker")
+            .args(["image", "inspect", id.as_str().unwrap()])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    // The same name and tag over other code (another path): the tag moves,
+    // and the image it left, named nowhere now, is gone.
+    let first = script("replaced.jl", "replaced(x) = 1\n");
+    let second = script("replaced.jl", "replaced(x) = 2\n");
+    let old = id_of(&build(&first.path, &args));
+    let new = id_of(&build(&second.path, &args));
+    assert_ne!(old, new);
+    assert!(!exists(&old), "the replaced image {old} was left untagged");
+    let reference = format!("{name}:same");
+    assert_eq!(inspect_image(&reference)["Id"], new);
+    // One still named elsewhere stays.
+    let kept = format!("{name}:kept");
+    let tagged = std::process::Command::new("docker")
+        .args(["tag", &reference, &kept])
+        .output()
+        .unwrap();
+    assert!(tagged.status.success(), "{tagged:?}");
+    let newest = id_of(&build(&first.path, &args));
+    assert_ne!(newest, new);
+    assert!(exists(&new), "an image still tagged {kept} was removed");
+    assert_eq!(inspect_image(&kept)["Id"], new);
+}

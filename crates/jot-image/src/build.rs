@@ -15,6 +15,7 @@ use crate::builder::run_builder;
 use crate::compile::{CompileOptions, EXEMPLAR_SUFFIX};
 use crate::deps::{Dependency, deps_stage};
 use crate::layer::add_code_layer;
+use crate::replace::{current_jot_image, remove_replaced};
 use crate::responder::Responder;
 use crate::tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};
 
@@ -100,6 +101,7 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     names::validate_tag(&tag)?;
     let reference = format!("{}:{tag}", request.name);
     refuse_foreign(docker, &reference, request.force).await?;
+    let replaced = current_jot_image(docker, &reference).await;
     // Compiled, the image built here is the exemplar session's stage.
     let reference = match request.compile {
         Some(_) => format!("{reference}{EXEMPLAR_SUFFIX}"),
@@ -138,6 +140,10 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
         },
     };
     let id = built?;
+    // Compiled, the tag moves when the compiled image is made.
+    if request.compile.is_none() {
+        remove_replaced(docker, replaced, &id).await;
+    }
     Ok(Descriptor::local(
         request.name.clone(),
         request.responder.info.clone(),

@@ -15,6 +15,8 @@ use jot_core::output::Step;
 use jot_docker::bollard::query_parameters::ListImagesOptions;
 use jot_docker::{Docker, DockerError, remove_image};
 
+use crate::replace::{current_jot_image, remove_replaced};
+
 use crate::build::BuildRequest;
 use crate::builder::run_builder_with;
 use crate::context::append_file;
@@ -174,12 +176,14 @@ pub async fn compile(
     let context = archive
         .into_inner()
         .map_err(|e| jot_core::Error::io("creating the build context", e))?;
+    let replaced = current_jot_image(docker, &reference).await;
     let step = Step::start(format!(
         "compiling {reference} from its exemplar session (minutes)"
     ));
     let built = run_builder_with(docker, request, &labels, Some(context), &reference, &step).await;
     step.finish();
     let built = built?;
+    remove_replaced(docker, replaced, built.id.as_deref().unwrap_or_default()).await;
     let mut descriptor = stage.clone();
     if let Some(image) = descriptor.local_image.as_mut() {
         image.image = reference;

@@ -13,6 +13,7 @@ pub mod context;
 pub mod deps;
 pub mod dockerfile;
 pub mod layer;
+mod replace;
 pub mod responder;
 pub mod tag;
 pub mod template;
