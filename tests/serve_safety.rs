@@ -40,7 +40,7 @@ fn a_process_that_finds_a_sandbox_port_can_neither_take_nor_answer_its_events() 
         let name = name.clone();
         std::thread::spawn(move || jot_tests::serve::Client::connect(&addr).invoke(&name, secret))
     };
-    std::thread::sleep(Duration::from_millis(300));
+    serve.wait_busy(1);
     for port in &sandbox_ports {
         let addr = format!("127.0.0.1:{port}");
         for path in [
@@ -171,7 +171,7 @@ fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    serve.wait_busy(1);
     let victim = serve.containers().first().cloned().expect("a sandbox runs");
     let killed = std::process::Command::new("docker")
         .args(["kill", &victim])
@@ -242,7 +242,8 @@ fn sigterm_mid_load_answers_every_request_in_flight_and_removes_every_sandbox() 
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(400));
+    // Every client's invocation is in a sandbox when the signal comes.
+    serve.wait_busy(6);
     assert_eq!(serve.stop("TERM"), 143);
     for (i, client) in clients.into_iter().enumerate() {
         let answer = client.join().unwrap();

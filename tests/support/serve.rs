@@ -83,6 +83,28 @@ impl Serve {
         assert_eq!(code, 200);
         serde_json::from_slice(&body).expect("status JSON")
     }
+
+    /// Sandboxes working on an invocation now, over every function and version.
+    pub fn busy(&self) -> u64 {
+        let status = self.status();
+        let versions = status["functions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|f| f["versions"].as_array().into_iter().flatten());
+        versions
+            .map(|v| v["instances"]["busy"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    /// Waits (a minute at most) until `count` sandboxes are busy.
+    pub fn wait_busy(&self, count: u64) {
+        assert!(
+            eventually(Duration::from_secs(60), || self.busy() >= count),
+            "{count} sandboxes never became busy: {}",
+            self.status()
+        );
+    }
 }
 
 impl Drop for Serve {
