@@ -107,3 +107,48 @@ fn function_errors_take_the_status_asked_for() {
     assert_eq!(error.header("x-amz-function-error"), Some("Unhandled"));
     assert_eq!(invoke(&serve, "count-calls", &[], b"{}").status, 200);
 }
+
+#[test]
+fn a_log_tail_holds_all_a_warm_invocation_wrote_and_nothing_of_the_others() {
+    // Each invocation writes its own line to stdout and to stderr just before
+    // it answers: the engine's copy of them can trail the answer.
+    let code =
+        "function say(x)\n    println(\"out-\", x)\n    println(stderr, \"err-\", x)\n    x\nend\n";
+    let script = script("say.jl", code);
+    let descriptor = build(&script.path, &["--arg-type", "Int"]);
+    let serve = Serve::start(&descriptor, &["--max-concurrency", "1"]);
+    use base64::Engine as _;
+    for i in 0..40 {
+        let answer = invoke(
+            &serve,
+            "say",
+            &[("X-Amz-Log-Type", "Tail")],
+            i.to_string().as_bytes(),
+        );
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (200, i.to_string().as_str())
+        );
+        let tail = answer.header("x-amz-log-result").expect("a log tail");
+        let tail = base64::engine::general_purpose::STANDARD
+            .decode(tail)
+            .expect("base64");
+        let tail = String::from_utf8(tail).unwrap();
+        let lines: Vec<&str> = tail.lines().collect();
+        assert!(
+            lines.contains(&format!("out-{i}").as_str())
+                && lines.contains(&format!("err-{i}").as_str()),
+            "invocation {i}: {tail}"
+        );
+        assert!(
+            !tail.contains(&format!("out-{}\n", i + 1))
+                && (i == 0 || !lines.contains(&format!("out-{}", i - 1).as_str())),
+            "invocation {i} holds another's output: {tail}"
+        );
+        assert!(!tail.contains("jot-log-mark"), "{tail}");
+        assert!(
+            lines.last().unwrap().starts_with("REPORT RequestId: "),
+            "{tail}"
+        );
+    }
+}

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -97,8 +96,8 @@ pub struct InstanceTimings {
 
 /// A running sandbox. Dropping it does not remove the container: call [`Instance::stop`].
 pub struct Instance {
-    docker: Docker,
-    container_id: String,
+    pub(crate) docker: Docker,
+    pub(crate) container_id: String,
     api: Arc<RuntimeApi>,
     server: tokio::task::JoinHandle<()>,
     config: InstanceConfig,
@@ -193,35 +192,6 @@ impl Instance {
         .find_map(|path| std::fs::read_to_string(path).ok())
         .and_then(|text| text.trim().parse().ok())
     }
-
-    /// The function's output since `since` (each line as written), for a log tail.
-    pub async fn logs_since(&self, since: SystemTime) -> String {
-        let seconds = since
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i32)
-            .unwrap_or(0);
-        let options = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .timestamps(true)
-            .since(seconds)
-            .build();
-        let mut stream = self.docker.logs(&self.container_id, Some(options));
-        let mut text = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            let chunk = chunk.into_bytes();
-            let line = String::from_utf8_lossy(&chunk);
-            // Each chunk starts with the engine's RFC 3339 timestamp and a space.
-            let Some((stamp, rest)) = line.split_once(' ') else {
-                continue;
-            };
-            if humantime::parse_rfc3339_weak(stamp).is_ok_and(|at| at >= since) {
-                text.push_str(rest);
-            }
-        }
-        text
-    }
-
     /// The split of this sandbox's cold start, once its init is done;
     /// `first_response` is its first invocation's duration.
     pub fn cold_start(&self, first_response: Duration) -> Option<ColdStart> {
@@ -248,6 +218,32 @@ impl Instance {
     /// Runs one invocation to its end: a response, a function error, or a timeout
     /// (which kills the sandbox, as Lambda does).
     pub async fn invoke(&self, payload: Bytes) -> Result<Invocation, EmulatorError> {
+        Ok(self.run(payload, None).await?.0)
+    }
+
+    /// [`Instance::invoke`], and what the function wrote meanwhile (all of it:
+    /// the runtime marks the end of its output, and the engine's log is read
+    /// until the marks are in).
+    pub async fn invoke_with_log(
+        &self,
+        payload: Bytes,
+    ) -> Result<(Invocation, String), EmulatorError> {
+        let since = SystemTime::now();
+        let marker = uuid::Uuid::new_v4().to_string();
+        let (invocation, answered) = self.run(payload, Some(marker.clone())).await?;
+        // An answer the runtime did not post (a crash, a timeout) comes with no marks.
+        let marker = answered.then_some(marker.as_str());
+        let log = self.logs_since(since, marker).await;
+        Ok((invocation, log))
+    }
+
+    /// One invocation; also whether the runtime answered it (rather than
+    /// the sandbox failing or the timeout).
+    async fn run(
+        &self,
+        payload: Bytes,
+        log_marker: Option<String>,
+    ) -> Result<(Invocation, bool), EmulatorError> {
         if payload.len() > MAX_PAYLOAD_BYTES {
             return Err(EmulatorError::PayloadTooLarge {
                 size: payload.len(),
@@ -268,18 +264,20 @@ impl Instance {
         .await;
         let begun = Instant::now();
         if let Health::Failed(outcome) = &*health.borrow_and_update() {
-            return Ok(Invocation {
+            let invocation = Invocation {
                 request_id: request_id.to_string(),
                 outcome: outcome.clone(),
                 duration: Duration::ZERO,
                 cold,
-            });
+            };
+            return Ok((invocation, false));
         }
         let event = Event {
             request_id: request_id.to_string(),
             payload,
             deadline_ms: epoch_ms(SystemTime::now() + self.config.timeout),
             trace_id: trace_id(&request_id),
+            log_marker,
         };
         let answer = self.api.dispatch(event);
         let request_id = request_id.to_string();
@@ -293,10 +291,13 @@ impl Instance {
                 }
             }
         };
-        let outcome = tokio::select! {
+        let (outcome, answered) = tokio::select! {
             biased;
-            answer = answer => answer.unwrap_or_else(|_| Outcome::error("Runtime.ExitError", "the sandbox went away")),
-            outcome = failed => { self.api.abandon(&request_id); outcome }
+            answer = answer => match answer {
+                Ok(outcome) => (outcome, true),
+                Err(_) => (Outcome::error("Runtime.ExitError", "the sandbox went away"), false),
+            },
+            outcome = failed => { self.api.abandon(&request_id); (outcome, false) }
             _ = tokio::time::sleep(self.config.timeout) => {
                 self.api.abandon(&request_id);
                 let timed_out = Outcome::error(
@@ -305,15 +306,16 @@ impl Instance {
                 );
                 self.api.fail(timed_out.clone());
                 self.kill().await;
-                timed_out
+                (timed_out, false)
             }
         };
-        Ok(Invocation {
+        let invocation = Invocation {
             request_id,
             outcome,
             duration: begun.elapsed(),
             cold,
-        })
+        };
+        Ok((invocation, answered))
     }
 
     /// Kills the sandbox and waits until the engine reports it stopped. The
@@ -328,21 +330,6 @@ impl Instance {
             None::<bollard::query_parameters::WaitContainerOptions>,
         );
         let _ = wait.next().await;
-    }
-
-    /// Everything the function wrote to stdout and stderr so far (all of it
-    /// once [`Instance::halt`] returned).
-    pub async fn logs(&self) -> String {
-        let options = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .build();
-        let mut stream = self.docker.logs(&self.container_id, Some(options));
-        let mut text = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-        }
-        text
     }
 
     async fn kill(&self) {

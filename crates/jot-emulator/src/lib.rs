@@ -12,6 +12,7 @@ mod error;
 mod function;
 pub mod http;
 mod instance;
+mod logs;
 mod phases;
 mod runtime_api;
 

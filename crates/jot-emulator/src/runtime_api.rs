@@ -36,6 +36,9 @@ pub(crate) struct Event {
     pub payload: Bytes,
     pub deadline_ms: u64,
     pub trace_id: String,
+    /// Sent as `Jot-Log-Marker` when the caller wants this invocation's log:
+    /// the runtime writes it on both streams once the function is done.
+    pub log_marker: Option<String>,
 }
 
 /// State shared between the server and the invokers of one sandbox.
@@ -271,6 +274,9 @@ async fn next_event(api: &RuntimeApi) -> Reply {
     set("lambda-runtime-deadline-ms", &event.deadline_ms.to_string());
     set("lambda-runtime-invoked-function-arn", &api.function_arn);
     set("lambda-runtime-trace-id", &event.trace_id);
+    if let Some(marker) = &event.log_marker {
+        set("jot-log-marker", marker);
+    }
     response
 }
 
@@ -407,6 +413,7 @@ mod tests {
                 payload: Bytes::from_static(b"{}"),
                 deadline_ms: 0,
                 trace_id: "t".into(),
+                log_marker: None,
             });
             assert_eq!(
                 call(addr, "GET", &format!("{base}invocation/next"), None, "").await,

@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bytes::Bytes;
@@ -188,14 +188,13 @@ impl Pool {
     ) -> Result<Ran, EmulatorError> {
         let lease = self.lease(version).await?;
         let instance = lease.instance();
-        let since = SystemTime::now();
-        let invocation = instance.invoke(payload).await?;
-        let init_duration = invocation.cold.then(|| instance.init_duration()).flatten();
-        let log = if tail {
-            Some(instance.logs_since(since).await)
+        let (invocation, log) = if tail {
+            let (invocation, log) = instance.invoke_with_log(payload).await?;
+            (invocation, Some(log))
         } else {
-            None
+            (instance.invoke(payload).await?, None)
         };
+        let init_duration = invocation.cold.then(|| instance.init_duration()).flatten();
         // Read from the cgroup only when a REPORT line will show it (a tail, or -v):
         // a file read per invocation is a measurable share of a warm call.
         let max_memory_used = (tail || reporting())

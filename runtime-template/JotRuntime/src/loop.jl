@@ -62,12 +62,30 @@ function handle_invocation(c::Conn, f::F, ::Type{T}, ::Val{C}, cfg::Config) wher
         e isa InterruptException && rethrow()
         # invokelatest: an inference barrier, so error reporting compiles only when
         # an error happens instead of with the hot path.
-        Base.invokelatest(report_invocation_error, c, id, stage, e, catch_backtrace(), body, T)
+        bt = catch_backtrace()
+        mark_logs(resp)
+        Base.invokelatest(report_invocation_error, c, id, stage, e, bt, body, T)
         return nothing
     end
+    mark_logs(resp)
     post_response(c, id, out)
     return nothing
 end
+
+# A caller that asked for the log tail (jot's emulator, never Lambda) sends a
+# marker: written on both streams after the function's own output, it tells the
+# emulator that the engine's log holds everything this invocation wrote.
+function mark_logs(resp, streams = (stdout, stderr))
+    marker = header(resp, "jot-log-marker")
+    isempty(marker) && return nothing
+    for io in streams
+        println(io, LOG_MARK_PREFIX, marker)
+        flush(io)
+    end
+    return nothing
+end
+
+const LOG_MARK_PREFIX = "[jot-log-mark] "
 
 function report_invocation_error(c::Conn, id::String, stage::Int, e, bt, body::String, T)
     if stage == 1

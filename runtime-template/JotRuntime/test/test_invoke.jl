@@ -260,3 +260,14 @@ end
     _, f, T, takes_ctx = J.load_responder(test_config(kind = "package", path = dir, fname = "handler"))
     @test takes_ctx === true
 end
+
+@testset "a log marker on both streams, only when the caller sends one" begin
+    out, err = IOBuffer(), IOBuffer()
+    plain = J.Response()
+    J.mark_logs(plain, (out, err))
+    @test isempty(take!(out)) && isempty(take!(err))
+    asked = J.Response(200, Dict("jot-log-marker" => "req-7"), UInt8[], true)
+    J.mark_logs(asked, (out, err))
+    @test String(take!(out)) == "[jot-log-mark] req-7\n"
+    @test String(take!(err)) == "[jot-log-mark] req-7\n"
+end
