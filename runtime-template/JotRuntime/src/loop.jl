@@ -75,7 +75,9 @@ end
 # A caller that asked for the log tail (jot's emulator, never Lambda) sends a
 # marker: written on both streams after the function's own output, it tells the
 # emulator that the engine's log holds everything this invocation wrote.
-function mark_logs(resp, streams = (stdout, stderr))
+mark_logs(resp) = isempty(header(resp, "jot-log-marker")) ? nothing : mark_logs(resp, (stdout, stderr))
+
+function mark_logs(resp, streams)
     marker = header(resp, "jot-log-marker")
     isempty(marker) && return nothing
     for io in streams
