@@ -47,9 +47,8 @@ pub fn jot(tool: &str) -> Command {
 }
 
 /// Builds the executables once per test binary (a no-op when they are up to
-/// date), so a plain `cargo test` after an edit never tests old binaries.
-/// Builds the executables now (once per test binary), so that a test that
-/// times a tool does not time the build.
+/// date), so a plain `cargo test` after an edit never tests old binaries, and
+/// a test that times a tool does not time the build.
 pub fn ensure_built() {
     assert_fresh(&bin_dir());
 }

@@ -62,7 +62,10 @@ pub fn validate_function_name(name: &str) -> Result<()> {
 /// `$LATEST`, a version number or an alias name.
 pub fn validate_qualifier(qualifier: &str) -> Result<()> {
     let version = !qualifier.is_empty() && qualifier.chars().all(|c| c.is_ascii_digit());
-    if qualifier == "$LATEST" || version || crate::deploy::validate_alias(qualifier).is_ok() {
+    if qualifier == jot_core::names::LATEST
+        || version
+        || crate::deploy::validate_alias(qualifier).is_ok()
+    {
         Ok(())
     } else {
         Err(AwsError::InvalidInput(format!(

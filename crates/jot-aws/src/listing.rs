@@ -373,7 +373,7 @@ impl Lister {
             |page| {
                 for config in page.versions() {
                     let version = config.version().unwrap_or_default();
-                    if version == "$LATEST" || version.is_empty() {
+                    if version == jot_core::names::LATEST || version.is_empty() {
                         continue;
                     }
                     listed.push(VersionListing {

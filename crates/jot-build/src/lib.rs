@@ -90,8 +90,7 @@ pub async fn test_run(
         ("JOT_SELF_TEST".to_string(), payloads[0].to_string()),
         ("JOT_JULIA_FLAGS".to_string(), flags),
     ]);
-    let mut function = LocalFunction::new(docker, config);
-    let session = async {
+    let session = async |function: &mut LocalFunction| {
         let mut verdict = Ok(());
         for (i, payload) in payloads.iter().enumerate() {
             let invocation = function
@@ -104,17 +103,7 @@ pub async fn test_run(
         }
         verdict
     };
-    let result = tokio::select! {
-        result = session => Ok(result),
-        signal = cli::stop_requested() => Err(signal),
-    };
-    let logs = function.shutdown_with_logs().await;
-    let result = result.map_err(|signal| {
-        cli::interrupted(
-            signal,
-            "interrupted during the test run; its sandbox was removed",
-        )
-    })?;
+    let (result, logs) = in_sandbox(docker, config, "the test run", session).await?;
     if let Err(e) = result {
         eprint!("{}", without_trace(&logs));
         output::note(format!(
@@ -140,8 +129,7 @@ pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
     config
         .environment
         .push(("JOT_SELF_TEST_LOAD".to_string(), "1".to_string()));
-    let mut function = LocalFunction::new(docker, config);
-    let checked = async {
+    let session = async |function: &mut LocalFunction| {
         let instance = function.instance().await?;
         if instance.wait_ready().await {
             return Ok(None);
@@ -149,18 +137,8 @@ pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
         // Never dispatched: a failed init answers at once with its error.
         Ok::<_, Error>(Some(instance.invoke(bytes::Bytes::new()).await?))
     };
-    let checked = tokio::select! {
-        checked = checked => Ok(checked),
-        signal = cli::stop_requested() => Err(signal),
-    };
-    let logs = function.shutdown_with_logs().await;
-    let checked = checked.map_err(|signal| {
-        cli::interrupted(
-            signal,
-            "interrupted during the self-test; its sandbox was removed",
-        )
-    })??;
-    let Some(failed) = checked else {
+    let (checked, logs) = in_sandbox(docker, config, "the self-test", session).await?;
+    let Some(failed) = checked? else {
         return Ok(());
     };
     let Err(error) = check::verdict(&failed, None) else {
@@ -178,6 +156,30 @@ pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
         "{image}: its init fails ({error}); the self-test checked nothing"
     ));
     Ok(())
+}
+
+/// Runs `session` on one sandbox of `config` and removes the sandbox on every
+/// path, a Ctrl-C or SIGTERM included (then the error names `stage`); returns
+/// what the session returned and the sandbox's logs.
+async fn in_sandbox<T>(
+    docker: &Docker,
+    config: InstanceConfig,
+    stage: &str,
+    session: impl AsyncFnOnce(&mut LocalFunction) -> T,
+) -> Result<(T, String)> {
+    let mut function = LocalFunction::new(docker, config);
+    let result = tokio::select! {
+        result = session(&mut function) => Ok(result),
+        signal = cli::stop_requested() => Err(signal),
+    };
+    let logs = function.shutdown_with_logs().await;
+    let result = result.map_err(|signal| {
+        cli::interrupted(
+            signal,
+            format!("interrupted during {stage}; its sandbox was removed"),
+        )
+    })?;
+    Ok((result, logs))
 }
 
 /// The logs without the compile trace (which only the compiler reads).

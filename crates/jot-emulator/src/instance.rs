@@ -67,7 +67,7 @@ impl InstanceConfig {
             account_id: std::env::var("JOT_LOCAL_ACCOUNT_ID")
                 .unwrap_or_else(|_| "000000000000".into()),
             ephemeral_storage_mb: 512,
-            version: "$LATEST".into(),
+            version: jot_core::names::LATEST.into(),
             initialization_type: "on-demand".into(),
             cpus: None,
             pids_limit: None,
