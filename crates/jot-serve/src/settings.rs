@@ -68,8 +68,9 @@ pub fn apply(served: &mut [Served], flags: &Flags, server: ServerFlags) -> Resul
         Some(port) => port,
         None => shared(&configs, "port", |s| &s.port, |p: &u16| Ok(*p))?.unwrap_or(DEFAULT_PORT),
     };
+    // Checked once, where it comes from: a file's value with its file and line.
     let function_error_status = match server.function_error_status {
-        Some(code) => code,
+        Some(code) => check_status(&code).map_err(Error::Usage)?,
         None => shared(
             &configs,
             "function_error_status",
@@ -81,7 +82,7 @@ pub fn apply(served: &mut [Served], flags: &Flags, server: ServerFlags) -> Resul
     Ok(Server {
         bind,
         port,
-        function_error_status: check_status(&function_error_status).map_err(Error::Usage)?,
+        function_error_status,
     })
 }
 
