@@ -1,7 +1,8 @@
 //! `jot-build --test-payload` stopped by Ctrl-C (SIGINT) or SIGTERM while its
 //! test sandbox runs: it exits 130/143 after cleaning up, prints no
 //! descriptor, and leaves no sandbox, no temporary file and no image other
-//! than the complete one it had built.
+//! than the complete one it had built. `jot-build --compile` stopped while it
+//! compiles leaves nothing at all.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -114,4 +115,71 @@ fn an_interrupted_test_run_removes_its_sandbox_and_exits_130_or_143() {
             "SIG{signal}"
         );
     }
+}
+
+#[test]
+fn a_compile_stopped_by_ctrl_c_leaves_no_image_and_no_builder_container() {
+    let script = script("halted.jl", "halted(v::Vector{Int}) = sum(v)\n");
+    let dir = script.dir.path().to_string_lossy().into_owned();
+    let mut child = jot("jot-build")
+        .arg(&script.path)
+        .args(["--arg-type", "Vector{Int}", "--compile"])
+        .args(["--test-payload", "[1,2]", "--expect", "3"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    // The compile step runs `bootstrap --compile` in a builder container of
+    // the code's image (which carries the responder's labels): wait for it.
+    let started = Instant::now();
+    loop {
+        let builder = jot_containers_from(&dir).iter().any(|(id, _)| {
+            let inspected = Command::new("docker")
+                .args(["inspect", "--format", "{{.Path}} {{.Args}}", id])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&inspected.stdout).contains("--compile")
+        });
+        if builder {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "jot-build ended first");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the compile step never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    let stderr = lines.join().unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
+    assert!(stderr.contains("interrupted while compiling"), "{stderr}");
+    // The engine ends the build when its client goes; its container goes with it.
+    assert!(
+        jot_tests::serve::eventually(Duration::from_secs(30), || jot_containers_from(&dir)
+            .is_empty()),
+        "containers left: {:?}",
+        jot_containers_from(&dir)
+    );
+    assert_eq!(jot_images_from(&dir), Vec::new(), "images left");
 }

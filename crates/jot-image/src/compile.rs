@@ -13,7 +13,7 @@ use jot_core::error::Result;
 use jot_core::labels;
 use jot_core::output::Step;
 use jot_docker::bollard::query_parameters::ListImagesOptions;
-use jot_docker::{Docker, DockerError, remove_image};
+use jot_docker::{Docker, DockerError, list_containers_where, remove_containers, remove_image};
 
 use crate::replace::{current_jot_image, remove_replaced};
 
@@ -201,8 +201,9 @@ pub fn compiled_reference(stage: &str) -> String {
 }
 
 /// Removes the stage's tag (its layers stay under the compiled image). After
-/// a failed compilation, also the builder's intermediate image on the stage
-/// (the exemplar's layer), so nothing half-made is left.
+/// a failed or interrupted compilation, also what the builder made on the
+/// stage: its step's container (an interrupted build's may still run while the
+/// engine cancels it) and its intermediate image, so nothing half-made is left.
 pub async fn remove_stage(docker: &Docker, stage: &Descriptor, failed: bool) -> Result<()> {
     let Ok(local) = stage.require_local_image() else {
         return Ok(());
@@ -211,6 +212,19 @@ pub async fn remove_stage(docker: &Docker, stage: &Descriptor, failed: bool) -> 
         return Ok(());
     }
     if failed {
+        remove_builder_leftovers(docker, &local.id).await?;
+    }
+    remove_image(docker, &local.image, false).await?;
+    Ok(())
+}
+
+/// The containers and images the builder made on `stage_id`; retried while
+/// the engine still winds a cancelled step down (a container it just made).
+async fn remove_builder_leftovers(docker: &Docker, stage_id: &str) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        let containers = list_containers_where(docker, "ancestor", stage_id).await?;
+        remove_containers(docker, containers).await;
         let all = docker
             .list_images(Some(ListImagesOptions {
                 all: true,
@@ -218,12 +232,20 @@ pub async fn remove_stage(docker: &Docker, stage: &Descriptor, failed: bool) -> 
             }))
             .await
             .map_err(|e| DockerError::from_engine("listing images", e))?;
-        for child in all.iter().filter(|i| i.parent_id == local.id) {
-            remove_image(docker, &child.id, false).await?;
+        let mut removed = Ok(());
+        for child in all.iter().filter(|i| i.parent_id == stage_id) {
+            if let Err(e) = remove_image(docker, &child.id, false).await {
+                removed = Err(e);
+            }
+        }
+        match removed {
+            Err(_) if attempt < 20 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            other => return other.map_err(Into::into),
         }
     }
-    remove_image(docker, &local.image, false).await?;
-    Ok(())
 }
 
 #[cfg(test)]

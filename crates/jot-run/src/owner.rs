@@ -3,10 +3,8 @@
 //! sandboxes of a live server (left alone) from those of one that crashed or
 //! was SIGKILLed (removed at start). A pid alone could have been reused.
 
-use std::collections::HashMap;
-
 use bollard::Docker;
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use jot_docker::{list_containers_where, remove_containers};
 
 /// Container label holding `BOOT_ID/PID/START_TICKS` of the jot-serve that started it.
 pub const OWNER_LABEL: &str = "dev.jot.serve.owner";
@@ -41,53 +39,26 @@ pub fn is_alive(owner: &str) -> bool {
 
 /// Removes the sandboxes of jot-serves that are no longer running; returns how many.
 pub async fn remove_strays(docker: &Docker) -> Result<usize, jot_docker::DockerError> {
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&HashMap::from([("label", vec![OWNER_LABEL])]))
-        .build();
-    let containers = docker
-        .list_containers(Some(options))
-        .await
-        .map_err(|e| jot_docker::DockerError::from_engine("listing jot-serve sandboxes", e))?;
-    let mut removed = 0;
-    for container in containers {
+    let containers = list_containers_where(docker, "label", OWNER_LABEL).await?;
+    let strays = containers.into_iter().filter(|container| {
         let owner = container
             .labels
             .as_ref()
             .and_then(|labels| labels.get(OWNER_LABEL))
-            .cloned()
+            .map(String::as_str)
             .unwrap_or_default();
-        if is_alive(&owner) {
-            continue;
-        }
-        if let Some(id) = container.id {
-            let force = RemoveContainerOptionsBuilder::default().force(true).build();
-            if docker.remove_container(&id, Some(force)).await.is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    Ok(removed)
+        !is_alive(owner)
+    });
+    Ok(remove_containers(docker, strays).await)
 }
 
 /// Removes every sandbox this process started (the last sweep of a shutdown).
 pub async fn remove_own(docker: &Docker) -> usize {
     let me = format!("{OWNER_LABEL}={}", current());
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&HashMap::from([("label", vec![me.as_str()])]))
-        .build();
-    let Ok(containers) = docker.list_containers(Some(options)).await else {
-        return 0;
-    };
-    let mut removed = 0;
-    for id in containers.into_iter().filter_map(|c| c.id) {
-        let force = RemoveContainerOptionsBuilder::default().force(true).build();
-        if docker.remove_container(&id, Some(force)).await.is_ok() {
-            removed += 1;
-        }
+    match list_containers_where(docker, "label", &me).await {
+        Ok(containers) => remove_containers(docker, containers).await,
+        Err(_) => 0,
     }
-    removed
 }
 
 #[cfg(test)]
