@@ -85,12 +85,8 @@ struct Args {
 
 jot_core::output_args!(Args);
 
-/// One thread: an invocation crosses three sockets and wakes a few tasks;
-/// on one thread those wakes are queue pushes, where worker threads added
-/// futex and eventfd wake-ups (strace: 9 syscalls an invocation instead of
-/// 15, a third less of jot-serve's CPU per request in scripts/bench-serve.sh).
 fn main() -> ExitCode {
-    cli::run(serve)
+    cli::run_multi_thread(serve)
 }
 
 async fn serve(args: Args) -> Result<()> {
