@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, ContainerUpdateBody, HostConfig};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
 };
@@ -43,7 +43,8 @@ pub struct InstanceConfig {
     /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand`, `provisioned-concurrency`
     /// or `snap-start` (the runtime then goes through `/runtime/restore/next`).
     pub initialization_type: String,
-    /// CPUs of the sandbox (None: no limit).
+    /// CPUs of the sandbox once its init is done (None: no limit). Init
+    /// runs unthrottled, as Lambda gives init a burst of CPU.
     pub cpus: Option<f64>,
     /// Most processes the sandbox may run (None: the engine's default).
     pub pids_limit: Option<i64>,
@@ -103,6 +104,8 @@ pub struct Instance {
     config: InstanceConfig,
     pub timings: InstanceTimings,
     invocations: std::sync::atomic::AtomicU64,
+    /// Set once the CPU limit is in force (after init, before the first event).
+    cpu_limited: tokio::sync::OnceCell<()>,
 }
 
 impl Instance {
@@ -151,6 +154,7 @@ impl Instance {
                 started,
             },
             invocations: Default::default(),
+            cpu_limited: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -160,7 +164,8 @@ impl Instance {
     }
 
     /// Waits until the runtime asked for its first event (init done) or the
-    /// sandbox failed, within Lambda's init budget; true when it is ready.
+    /// sandbox failed, within Lambda's init budget; true when it is ready
+    /// (with its CPU limit in force).
     pub async fn wait_ready(&self) -> bool {
         let mut health = self.api.health.subscribe();
         let _ = tokio::time::timeout(
@@ -168,7 +173,33 @@ impl Instance {
             health.wait_for(|health| *health != Health::Starting),
         )
         .await;
-        matches!(*health.borrow(), Health::Ready)
+        let ready = matches!(*health.borrow(), Health::Ready);
+        if ready {
+            self.limit_cpu().await;
+        }
+        ready
+    }
+
+    /// Puts the sandbox's CPU limit in force, once: its init ran without it
+    /// (Lambda's init burst; a throttled Julia start took about twice as
+    /// long), every event runs within it. A failure leaves the sandbox as it
+    /// is: one gone has failed anyway.
+    async fn limit_cpu(&self) {
+        let Some(cpus) = self.config.cpus else {
+            return;
+        };
+        self.cpu_limited
+            .get_or_init(|| async {
+                let limit = ContainerUpdateBody {
+                    nano_cpus: Some((cpus * 1e9) as i64),
+                    ..Default::default()
+                };
+                let _ = self
+                    .docker
+                    .update_container(&self.container_id, limit)
+                    .await;
+            })
+            .await;
     }
 
     /// How long init took (container create → first `GET /next`), once done.
@@ -262,7 +293,6 @@ impl Instance {
             health.wait_for(|health| *health != Health::Starting),
         )
         .await;
-        let begun = Instant::now();
         if let Health::Failed(outcome) = &*health.borrow_and_update() {
             let invocation = Invocation {
                 request_id: request_id.to_string(),
@@ -272,6 +302,8 @@ impl Instance {
             };
             return Ok((invocation, false));
         }
+        self.limit_cpu().await;
+        let begun = Instant::now();
         let event = Event {
             request_id: request_id.to_string(),
             payload,
@@ -415,7 +447,7 @@ async fn create_container(
             )])),
             memory: Some(memory),
             memory_swap: Some(memory),
-            nano_cpus: config.cpus.map(|cpus| (cpus * 1e9) as i64),
+            // No CPU limit yet: `Instance::limit_cpu` sets it once init is done.
             pids_limit: config.pids_limit,
             ..Default::default()
         }),

@@ -14,7 +14,7 @@ use crate::service::Service;
 
 /// How often sources are checked, and how long they must stay unchanged
 /// before a build starts (editors write a file in several steps).
-pub const POLL: Duration = Duration::from_millis(50);
+pub const POLL: Duration = Duration::from_millis(20);
 pub const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// Builds the function's responder again and rolls the image out; returns
