@@ -56,7 +56,7 @@ pub struct BuildFlags {
     /// Compile the responder ahead: run the --test-payloads through the built image,
     /// trace what they compile and bake it, with the runtime, into a system image
     /// (Julia < 1.9) or a package image (Julia >= 1.9) in the image's last layers, so
-    /// the first request compiles none of it. A compiled build takes 2 to 3.5 minutes
+    /// the first request compiles none of it. A compiled build takes 1 to 1.5 minutes
     /// on 2 cores (the default build: about 0.1 s for a script)
     #[arg(long)]
     pub compile: bool,
