@@ -28,6 +28,30 @@ fn image_exists(image: &str) -> bool {
         .success()
 }
 
+/// What `code` prints in Julia started as the image's runtime starts it
+/// (`bootstrap --julia`: its flags and system image).
+fn in_compiled_julia(image: &str, code: &str) -> String {
+    let out = std::process::Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            image,
+            "--julia",
+            "-e",
+            code,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn compiled(path: &std::path::Path) -> String {
     let args = [
         "--arg-type",
@@ -72,6 +96,33 @@ fn a_compiled_image_compiles_none_of_the_responder_at_its_first_request_and_an_e
         "the compiled responder was loaded again:\n{after_init}"
     );
     assert!(report["cold_start"]["responder_load_ms"].as_f64().is_some());
+    // The compiled system image grew from the lean base (Base, the runtime's
+    // stdlibs and what the responder loads), not from Julia's default image.
+    let modules = in_compiled_julia(
+        &image,
+        "print(basename(unsafe_string(Base.JLOptions().image_file)), ' ', \
+         join(sort!(map(string, collect(values(Base.loaded_modules)))), ' '))",
+    );
+    assert!(
+        modules.starts_with("responder-sys.so "),
+        "not started with the compiled image: {modules}"
+    );
+    let modules: Vec<&str> = modules.split(' ').collect();
+    for wanted in ["Sockets", "Printf", "JotRuntime"] {
+        assert!(modules.contains(&wanted), "{wanted} missing: {modules:?}");
+    }
+    for unwanted in [
+        "LinearAlgebra",
+        "Pkg",
+        "REPL",
+        "SparseArrays",
+        "Distributed",
+    ] {
+        assert!(
+            !modules.contains(&unwanted),
+            "{unwanted} in the compiled image: {modules:?}"
+        );
+    }
     // …where the same responder built without --compile does.
     let plain = json(build(&script.path, &["--arg-type", "Vector{Sale}"]).trim());
     let plain = plain["local_image"]["image"].as_str().unwrap().to_string();

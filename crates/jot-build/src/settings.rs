@@ -56,7 +56,7 @@ pub struct BuildFlags {
     /// Compile the responder ahead: run the --test-payloads through the built image,
     /// trace what they compile and bake it, with the runtime, into a system image
     /// (Julia < 1.9) or a package image (Julia >= 1.9) in the image's last layers, so
-    /// the first request compiles none of it. A compiled build takes 2 to 3.5 minutes
+    /// the first request compiles none of it. A compiled build takes 1 to 1.5 minutes
     /// on 2 cores (the default build: about 0.1 s for a script)
     #[arg(long)]
     pub compile: bool,
@@ -194,9 +194,16 @@ pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<
             "--expect needs a --test-payload (one --expect per --test-payload, in order)".into(),
         ));
     }
-    let compile = (flags.compile || flags.compile_tests).then(|| CompileOptions {
+    // A flag turns compilation on; jot.toml's `compile` / `compile_tests` when no flag does.
+    let on = |flag: bool| flag.then_some(true);
+    let compile_tests = pick_plain(on(flags.compile_tests), cfg, "compile_tests", |s| {
+        &s.compile_tests
+    })
+    .unwrap_or(false);
+    let compile = pick_plain(on(flags.compile), cfg, "compile", |s| &s.compile).unwrap_or(false);
+    let compile = (compile || compile_tests).then(|| CompileOptions {
         payloads: test_payloads.iter().map(Value::to_string).collect(),
-        tests: flags.compile_tests,
+        tests: compile_tests,
     });
     if let Some(compile) = &compile {
         if compile.payloads.is_empty() && !compile.tests {
@@ -281,4 +288,53 @@ pub fn show(planned: &Planned) -> Value {
         "compile": r.compile.is_some(),
         "test_timeout": planned.test_timeout,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(toml: &str, flags: &BuildFlags) -> Result<Planned> {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("double.jl");
+        std::fs::write(&script, "double(x) = 2x\n").unwrap();
+        std::fs::write(dir.path().join("jot.toml"), toml).unwrap();
+        plan(&script, flags, false, false)
+    }
+
+    #[test]
+    fn jot_toml_turns_compilation_on_with_its_test_payload_as_the_exemplar() {
+        let flags = BuildFlags::default();
+        let p = planned("test_payload = \"[1, 2]\"\ncompile = true\n", &flags).unwrap();
+        let compile = p.request.compile.expect("compile = true compiles");
+        assert_eq!(
+            (compile.payloads, compile.tests),
+            (vec!["[1,2]".to_string()], false)
+        );
+        assert!(
+            planned("compile = false\n", &flags)
+                .unwrap()
+                .request
+                .compile
+                .is_none()
+        );
+        // The flag needs no key, and a key without an exemplar is the flag's error.
+        let on = BuildFlags {
+            compile: true,
+            test_payload: vec!["3".into()],
+            ..BuildFlags::default()
+        };
+        assert!(planned("", &on).unwrap().request.compile.is_some());
+        let err = planned("compile = true\n", &flags).unwrap_err().to_string();
+        assert!(err.contains("needs an exemplar"), "{err}");
+        // compile_tests implies compile, and is for packages only.
+        let err = planned("compile_tests = true\n", &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a script has none"), "{err}");
+        let err = planned("compile = \"yes\"\n", &flags)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":1:"), "{err}");
+    }
 }

@@ -29,6 +29,8 @@ pub struct Section {
     pub test_payload: Item<String>,
     pub expect: Item<String>,
     pub test_timeout: Item<u64>,
+    pub compile: Item<bool>,
+    pub compile_tests: Item<bool>,
     // jot-push
     pub registry: Item<String>,
     pub scan_on_push: Item<bool>,

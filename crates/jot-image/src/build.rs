@@ -218,7 +218,7 @@ async fn runtime_stage(
     // Minutes, once per base image: a plain line at its start and end when no
     // terminal shows a spinner, so a CI log says what is going on.
     let step = Step::start(format!(
-        "building the runtime stage {reference} (once per base image, about 2 minutes)"
+        "building the runtime stage {reference} (once per base image, about 5 minutes)"
     ));
     let built = run_builder(docker, request, &HashMap::new(), &reference, &step).await;
     step.finish();

@@ -62,6 +62,42 @@ function precompile_cold_path()
     precompile(in, (Module, Tuple{Module,Module}))
     precompile(methods, (Any,))
     precompile(Val, (Bool,))
+    precompile_round_trip()
+    return nothing
+end
+
+# What only a real socket compiles: libuv's read callbacks (closures with no name
+# to precompile), the buffer hook and the wake-ups of the waiting task. One GET
+# and one POST through `request!` to a loopback server in this process that
+# answers as the Runtime API does; anything failing only leaves them uncompiled.
+function precompile_round_trip()
+    server = Sockets.listen(Sockets.localhost, 0)
+    answers = ("HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: x\r\n" *
+               "Lambda-Runtime-Deadline-Ms: 1\r\nContent-Length: 2\r\n\r\n{}",
+               "HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}")
+    serving = @async try
+        sock = accept(server)
+        try
+            for answer in answers
+                head = readuntil(sock, "\r\n\r\n")
+                occursin("Content-Length: 2", head) && read(sock, 2)
+                write(sock, answer)
+            end
+        finally
+            close(sock)
+        end
+    catch
+    end
+    try
+        c = Conn(string("127.0.0.1:", Int(Sockets.getsockname(server)[2])))
+        request!(c, "GET", "$(c.base)/invocation/next", EMPTY, "")
+        request!(c, "POST", "$(c.base)/invocation/x/response", UInt8[0x7b, 0x7d], "")
+        disconnect!(c)
+    catch
+    finally
+        close(server)
+        wait(serving)
+    end
     return nothing
 end
 
