@@ -28,7 +28,8 @@ runs=${JOT_BENCH_RUNS:-5}
 export JOT_BASE_IMAGE=${JOT_BASE_IMAGE:-jot/julia:1.5.3-bullseye}
 work=$(mktemp -d)
 results=$work/results
-trap 'rm -rf "$work"' EXIT
+# Every image built here is from sources under $work: removed on any exit.
+trap 'remove_images_from "$work"; rm -rf "$work"' EXIT
 cp -r scripts/bench-coldstart/. examples/increment_vector.jl "$work/"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -87,10 +88,6 @@ for round in $(seq "$runs"); do
   done
   log "round $round of $runs done"
 done
-for entry in "${images[@]}"; do
-  docker image rm "$(cut -d'|' -f3 <<<"$entry")" >/dev/null 2>&1 || true
-done
-
 python3 - "$results" <<'PY'
 import json, statistics, sys
 rows = [l.rstrip("\n").split(" ", 4) for l in open(sys.argv[1])]
