@@ -72,3 +72,29 @@ async fn concurrent_invocations_get_their_own_sandboxes_and_warm_ones_are_reused
     assert!(names.contains(&name));
     pool.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_sandbox_waiting_for_an_event_exits_on_its_own_when_stopped() {
+    let (_script, image) = image_of("idle_one.jl", "idle_one(x) = x\n", &[]);
+    let docker = jot_docker::connect().await.unwrap();
+    let instance = Instance::start(&docker, InstanceConfig::new(&image, "idle-one"))
+        .await
+        .unwrap();
+    let answered = instance.invoke(Bytes::from_static(b"1")).await.unwrap();
+    assert_eq!(
+        answered.outcome,
+        Outcome::Response(Bytes::from_static(b"1"))
+    );
+    let container = instance.container_id().to_string();
+    // Told the Runtime API is closing (410), the runtime exits within the
+    // grace; without it the sandbox would have to be killed.
+    assert!(instance.stop().await, "the sandbox had to be killed");
+    let gone = std::process::Command::new("docker")
+        .args(["inspect", &container])
+        .output()
+        .unwrap();
+    assert!(
+        !gone.status.success(),
+        "container {container} is still there"
+    );
+}

@@ -18,7 +18,9 @@ mod runtime_api;
 
 pub use error::EmulatorError;
 pub use function::LocalFunction;
-pub use instance::{EMULATOR_LABEL, INIT_BUDGET, Instance, InstanceConfig, InstanceTimings};
+pub use instance::{
+    EMULATOR_LABEL, EXIT_GRACE, INIT_BUDGET, Instance, InstanceConfig, InstanceTimings,
+};
 pub use phases::{ColdStart, RuntimePhases};
 pub use runtime_api::{Invocation, Outcome};
 

@@ -57,6 +57,8 @@ pub(crate) struct RuntimeApi {
     pub init_phases: OnceLock<crate::phases::RuntimePhases>,
     /// When the runtime asked `GET /runtime/restore/next` (SnapStart: the snapshot point).
     pub restore_next: OnceLock<Instant>,
+    /// Set when the sandbox is being stopped: a waiting `/next` answers 410.
+    closing: watch::Sender<bool>,
 }
 
 impl RuntimeApi {
@@ -84,6 +86,7 @@ impl RuntimeApi {
             prefix: format!("/{}", uuid::Uuid::new_v4().simple()),
             init_phases: OnceLock::new(),
             restore_next: OnceLock::new(),
+            closing: watch::Sender::new(false),
         });
         let server = tokio::spawn(accept_loop(listener, api.clone()));
         Ok((api, addr, server))
@@ -96,6 +99,12 @@ impl RuntimeApi {
         // The receiver lives as long as `self`, so sending cannot fail.
         let _ = self.events_tx.send(event);
         rx
+    }
+
+    /// The sandbox is being stopped: a runtime waiting in `/next` (or asking
+    /// again) gets 410, on which jot's runtime exits.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Forgets an invocation that ended without an answer (timeout, crash).
@@ -255,7 +264,14 @@ async fn next_event(api: &RuntimeApi) -> Reply {
         }
         starting
     });
-    let event = { api.events_rx.lock().await.recv().await };
+    let mut closing = api.closing.subscribe();
+    let event = {
+        let mut events = api.events_rx.lock().await;
+        tokio::select! {
+            event = events.recv() => event,
+            _ = closing.wait_for(|closing| *closing) => None,
+        }
+    };
     let Some(event) = event else {
         return error_reply(
             StatusCode::GONE,
