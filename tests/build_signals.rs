@@ -27,6 +27,15 @@ fn sandboxes(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// All a child's piped output, once it has exited.
+fn read_all(pipe: Option<impl Read>) -> String {
+    let mut text = String::new();
+    pipe.expect("a piped stream")
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
 fn logs_of(container: &str) -> String {
     let output = Command::new("docker")
         .args(["logs", container])
@@ -79,19 +88,7 @@ fn an_interrupted_test_run_removes_its_sandbox_and_exits_130_or_143() {
             .unwrap();
         assert!(sent.success());
         let status = child.wait().unwrap();
-        let (mut stdout, mut stderr) = (String::new(), String::new());
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+        let (stdout, stderr) = (read_all(child.stdout.take()), read_all(child.stderr.take()));
         assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
         assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
         assert!(
@@ -164,13 +161,7 @@ fn a_compile_stopped_by_ctrl_c_leaves_no_image_and_no_builder_container() {
     assert!(sent.success());
     let status = child.wait().unwrap();
     let stderr = lines.join().unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stdout = read_all(child.stdout.take());
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
     assert!(stderr.contains("interrupted while compiling"), "{stderr}");

@@ -353,6 +353,7 @@ impl Instance {
         };
         Ok((invocation, answered))
     }
+
     /// Stops the sandbox and waits until the engine reports it stopped. The
     /// engine copies a container's output into its log on its own time and
     /// marks the container stopped only once that copy is done, so a log

@@ -19,16 +19,7 @@ impl Instance {
     /// Everything the function wrote to stdout and stderr so far (all of it
     /// once [`Instance::halt`] returned).
     pub async fn logs(&self) -> String {
-        let options = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .build();
-        let mut stream = self.docker.logs(&self.container_id, Some(options));
-        let mut text = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-        }
-        without_marks(&text)
+        without_marks(&self.read_since(SystemTime::UNIX_EPOCH).await)
     }
 
     /// The function's output since `since` (each line as written). With a
