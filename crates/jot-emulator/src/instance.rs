@@ -23,8 +23,9 @@ use crate::{EmulatorError, MAX_PAYLOAD_BYTES};
 pub const INIT_BUDGET: Duration = Duration::from_secs(10);
 
 /// How long a stopping sandbox's runtime gets to exit on its own, once told,
-/// before it is killed.
-pub const EXIT_GRACE: Duration = Duration::from_millis(150);
+/// before it is killed. An idle one exits in well under it; 150 ms was too
+/// short for Julia's exit on a loaded machine (a CI run had to kill one).
+pub const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// Label on every emulator container, so strays can be found and removed.
 pub const EMULATOR_LABEL: &str = "dev.jot.emulator";
