@@ -119,10 +119,12 @@ mutable struct Conn
     reqbuf::IOBuffer
     resp::Response                  # reused for every response
     extra::String                   # header lines added to GET requests ("" for none)
+    chain::Bool                     # the API offered jot's chain (see post_response)
 end
 
 Conn(a::RuntimeAddress) =
-    Conn(a.host, a.port, a.hostport, a.prefix * API_PREFIX, nothing, IOBuffer(), Response(), "")
+    Conn(a.host, a.port, a.hostport, a.prefix * API_PREFIX, nothing, IOBuffer(), Response(), "",
+         false)
 Conn(api::AbstractString) = Conn(parse_runtime_api(api))
 
 function connect!(c::Conn)
@@ -155,6 +157,7 @@ function build_request(c::Conn, method::String, path::String, body::Vector{UInt8
         write(buf, "Content-Type: application/json\r\nContent-Length: ",
               string(length(body)), "\r\n")
         isempty(errortype) || write(buf, "Lambda-Runtime-Function-Error-Type: ", errortype, "\r\n")
+        c.chain && isempty(errortype) && write(buf, CHAIN_REQUEST)
         write(buf, "\r\n", body)
     else
         write(buf, c.extra, "\r\n")

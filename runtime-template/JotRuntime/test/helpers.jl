@@ -83,17 +83,25 @@ end
 # `events` ((id, body, extra headers) tuples), blocking while there are none;
 # GET /restore/next answers at once (a restore);
 # responses and errors get 202; anything else (e.g. outside the prefix) 404.
-function runtime_api(prefix::String = "")
+# With `chain = true` it is jot's emulator: its events offer `Jot-Chain: next`, and
+# a response posted with that header is answered with the next event.
+function runtime_api(prefix::String = ""; chain::Bool = false)
     events = Channel{Tuple{String,String,String}}(32)
     base = prefix * "/2018-06-01/runtime"
+    function next_answer()
+        id, body, extra = take!(events)
+        return (http_response(200, body; extra = string(
+            "Lambda-Runtime-Aws-Request-Id: ", id, "\r\n",
+            "Lambda-Runtime-Deadline-Ms: ", floor(Int64, time() * 1000) + 60_000, "\r\n",
+            "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:f\r\n",
+            chain ? "Jot-Chain: next\r\n" : "", extra)), false)
+    end
     handler = function (req::Req)
         if req.method == "GET" && req.path == base * "/invocation/next"
-            id, body, extra = take!(events)
-            return (http_response(200, body; extra = string(
-                "Lambda-Runtime-Aws-Request-Id: ", id, "\r\n",
-                "Lambda-Runtime-Deadline-Ms: ", floor(Int64, time() * 1000) + 60_000, "\r\n",
-                "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:f\r\n",
-                extra)), false)
+            return next_answer()
+        elseif chain && req.method == "POST" && endswith(req.path, "/response") &&
+               get(req.headers, "jot-chain", "") == "next"
+            return next_answer()
         elseif req.method == "GET" && req.path == base * "/restore/next"
             return (http_response(200, ""), false)
         elseif req.method == "POST" && startswith(req.path, base * "/") &&

@@ -12,6 +12,36 @@ function invoke_one(c, f, T, takes_ctx; cfg = test_config())
     J.handle_invocation(c, f, T, Val(takes_ctx), cfg)
 end
 
+@testset "jot's chain: the next event comes as the answer to a response" begin
+    # Lambda (no offer): a response gets 202, no chain header, and the loop asks /next.
+    ts, events = runtime_api()
+    c = J.Conn("127.0.0.1:$(ts.port)")
+    put!(events, ("p-1", "1", ""))
+    @test invoke_one(c, x -> x + 1, Int, false) === false
+    @test !c.chain && !haskey(posts(ts)[1].headers, "jot-chain")
+    stop_server(ts)
+
+    # jot's emulator offers it: each response asks for the chain and its answer
+    # is the next event, so three events take one /next.
+    ts, events = runtime_api("/j"; chain = true)
+    c = J.Conn("127.0.0.1:$(ts.port)/j")
+    foreach(i -> put!(events, ("c-$i", string(i), "")), 1:3)
+    J.next_event!(c)
+    @test c.chain
+    f = x -> 10x
+    @test J.handle_invocation(c, f, Int, Val(false), test_config()) === true
+    @test J.header(c.resp, "lambda-runtime-aws-request-id") == "c-2"
+    @test J.handle_invocation(c, f, Int, Val(false), test_config()) === true
+    @test [p.body for p in posts(ts)] == ["10", "20"]
+    @test all(p -> p.headers["jot-chain"] == "next", posts(ts))
+    @test count(r -> r.method == "GET", ts.log) == 1
+    # An error is posted as always (no chain): the loop asks /next after it.
+    @test J.handle_invocation(c, x -> error("no"), Int, Val(false), test_config()) === false
+    @test !haskey(posts(ts)[end].headers, "jot-chain")
+    @test endswith(posts(ts)[end].path, "/c-3/error")
+    stop_server(ts)
+end
+
 struct Bad_Error <: Exception end
 struct FailingVector <: AbstractVector{Int} end
 Base.size(::FailingVector) = (2,)
