@@ -80,14 +80,17 @@ async fn a_sandbox_waiting_for_an_event_exits_on_its_own_when_stopped() {
     let instance = Instance::start(&docker, InstanceConfig::new(&image, "idle-one"))
         .await
         .unwrap();
-    let answered = instance.invoke(Bytes::from_static(b"1")).await.unwrap();
-    assert_eq!(
-        answered.outcome,
-        Outcome::Response(Bytes::from_static(b"1"))
-    );
+    for n in 1..=3 {
+        let payload = Bytes::from(n.to_string());
+        let answered = instance.invoke(payload.clone()).await.unwrap();
+        assert_eq!(answered.outcome, Outcome::Response(payload));
+    }
+    // jot's runtime takes the chain: events 2 and 3 came as the answers to
+    // the responses before them, not through `GET /next`.
+    assert_eq!(instance.chained_invocations(), 2);
     let container = instance.container_id().to_string();
-    // Told the Runtime API is closing (410), the runtime exits within the
-    // grace; without it the sandbox would have to be killed.
+    // Waiting in a chained response, told the Runtime API is closing (410),
+    // the runtime exits within the grace; else it would have to be killed.
     assert!(instance.stop().await, "the sandbox had to be killed");
     let gone = std::process::Command::new("docker")
         .args(["inspect", &container])

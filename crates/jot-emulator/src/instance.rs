@@ -247,6 +247,12 @@ impl Instance {
         !matches!(*self.api.health.borrow(), Health::Failed(_))
     }
 
+    /// Invocations the runtime took through jot's chain (the answer to its
+    /// previous response) rather than a `GET /next`.
+    pub fn chained_invocations(&self) -> u64 {
+        self.api.chained.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn container_id(&self) -> &str {
         &self.container_id
     }
