@@ -170,14 +170,28 @@ mod runtime {
         run_on(tokio::runtime::Builder::new_current_thread(), main)
     }
 
-    /// Runs `main` on a multi-threaded Tokio runtime (servers).
+    /// Runs `main` on a multi-threaded Tokio runtime (servers) with half the
+    /// cores as workers: a local server shares the machine with the sandboxes
+    /// and clients it serves, and a worker per core costs each request a hop
+    /// between threads (on 2 cores one worker answers ~30% more requests at
+    /// concurrency 1 and as many at 16). `TOKIO_WORKER_THREADS` overrides it.
     pub fn run_multi_thread<A, F, Fut>(main: F) -> ExitCode
     where
         A: Command,
         F: FnOnce(A) -> Fut,
         Fut: Future<Output = Result<()>>,
     {
-        run_on(tokio::runtime::Builder::new_multi_thread(), main)
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            builder.worker_threads(server_workers(cores));
+        }
+        run_on(builder, main)
+    }
+
+    /// Workers for a server on a machine with `cores` cores.
+    pub(crate) fn server_workers(cores: usize) -> usize {
+        (cores / 2).max(1)
     }
 
     fn run_on<A, F, Fut>(mut builder: tokio::runtime::Builder, main: F) -> ExitCode
@@ -229,3 +243,12 @@ mod runtime {
 
 #[cfg(feature = "runtime")]
 pub use runtime::{interrupted, run, run_multi_thread, stop_requested};
+
+#[cfg(all(test, feature = "runtime"))]
+mod tests {
+    #[test]
+    fn a_server_leaves_half_the_cores_to_what_it_serves() {
+        let workers: Vec<usize> = [1, 2, 3, 8].map(super::runtime::server_workers).into();
+        assert_eq!(workers, [1, 1, 1, 4]);
+    }
+}
