@@ -165,6 +165,25 @@ function build_request(c::Conn, method::String, path::String, body::Vector{UInt8
     return take!(buf)
 end
 
+const MSG_NOSIGNAL = Cint(0x4000)   # Linux: a closed peer is an error, not SIGPIPE
+
+"""
+    send_all(sock, data)
+
+Write `data` with one send(2) on the socket's descriptor. libuv's write (Base's
+`write`) waits for its completion callback, an extra turn of the event loop per
+request (epoll calls and a task switch); a request the kernel takes whole, as it
+takes these small ones, needs none of that. What it does not take (a full send
+buffer, an error) goes through `write`, which sends the rest or throws as always.
+"""
+function send_all(sock::TCPSocket, data::Vector{UInt8})
+    sent = isdefined(Base, :_fd) ? GC.@preserve(data, ccall(:send, Cssize_t,
+        (RawFD, Ptr{UInt8}, Csize_t, Cint), Base._fd(sock), data, length(data), MSG_NOSIGNAL)) : -1
+    sent == length(data) && return
+    write(sock, sent > 0 ? view(data, sent+1:length(data)) : data)
+    return
+end
+
 """
     request!(c, method, path, body, errortype) -> Response
 
@@ -181,7 +200,7 @@ function request!(c::Conn, method::String, path::String, body::Vector{UInt8},
         reused = c.sock !== nothing
         sock = reused ? c.sock::TCPSocket : connect!(c)
         try
-            write(sock, data)                        # the one write
+            send_all(sock, data)                     # the one write
             resp = read_response!(sock, c.resp)
             resp.keepalive || disconnect!(c)
             return resp

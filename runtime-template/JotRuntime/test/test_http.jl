@@ -127,6 +127,32 @@ body(r) = String(copy(r.body))
     end
 end
 
+@testset "HTTP: send_all takes the kernel's send, and libuv's write for what is left" begin
+    # 8 MB to a reader that waits first: the kernel takes part of it at once, the
+    # rest goes through Base's write; the server gets every byte, in order.
+    port, server = listenany(ip"127.0.0.1", 20000 + rand(0:20000))
+    got = Channel{Vector{UInt8}}(1)
+    @async begin
+        peer = accept(server)
+        sleep(0.3)
+        put!(got, read(peer, 8 * 2^20))
+        close(peer)
+    end
+    sock = Sockets.connect(ip"127.0.0.1", port)
+    data = rand(UInt8, 8 * 2^20)
+    J.send_all(sock, data)
+    @test take!(got) == data
+    # A peer that is gone: an error from Base's write, not a SIGPIPE.
+    @test_throws Base.IOError begin
+        for _ in 1:50
+            J.send_all(sock, data[1:1000])
+            sleep(0.01)
+        end
+    end
+    close(sock)
+    close(server)
+end
+
 @testset "HTTP: Content-Length, keep-alive, headers" begin
     ts = start_server(req -> (http_response(200, "hello " * req.path;
                                             extra = "X-Foo:  bar \r\nLambda-Runtime-Aws-Request-Id: r1\r\n"), false))
