@@ -80,3 +80,43 @@ function make_context(resp::Response, cfg::Config)
                   cfg.log_group, cfg.log_stream)
 end
 
+
+# ── _X_AMZN_TRACE_ID ─────────────────────────────────────────────────────────────
+# glibc's setenv (behind `ENV[k] = v`) keeps every string it was given for the life
+# of the process: a new trace id per invocation leaked ~350 bytes each, without end
+# in a warm sandbox. The runtime owns one buffer instead, which the environment
+# points to (putenv), and rewrites the value in place.
+const TRACE_VAR = "_X_AMZN_TRACE_ID"
+const TRACE_CAPACITY = 1024                        # longer ids go through setenv
+const TRACE_BUFFER = Ref{Ptr{UInt8}}(C_NULL)       # "_X_AMZN_TRACE_ID=<value>\0"
+
+"""
+    set_trace_id!(trace)
+
+Set `_X_AMZN_TRACE_ID` to `trace` (unset when empty) without leaking: the value
+is written into the runtime's own buffer, put in the environment once (again if
+something else set the variable since).
+"""
+function set_trace_id!(trace::String)
+    if isempty(trace)
+        haskey(ENV, TRACE_VAR) && delete!(ENV, TRACE_VAR)
+        return
+    end
+    n = sizeof(trace)
+    (n > TRACE_CAPACITY || Base.containsnul(trace)) && (ENV[TRACE_VAR] = trace; return)
+    head = sizeof(TRACE_VAR) + 1
+    if TRACE_BUFFER[] == C_NULL
+        buffer = convert(Ptr{UInt8}, Libc.malloc(head + TRACE_CAPACITY + 1))
+        buffer == C_NULL && (ENV[TRACE_VAR] = trace; return)
+        GC.@preserve TRACE_VAR unsafe_copyto!(buffer, pointer(TRACE_VAR), head - 1)
+        unsafe_store!(buffer + head - 1, UInt8('='))
+        TRACE_BUFFER[] = buffer
+    end
+    value = TRACE_BUFFER[] + head
+    GC.@preserve trace unsafe_copyto!(value, pointer(trace), n)
+    unsafe_store!(value + n, 0x00)
+    if ccall(:getenv, Ptr{UInt8}, (Cstring,), TRACE_VAR) != value
+        ccall(:putenv, Cint, (Ptr{UInt8},), TRACE_BUFFER[]) == 0 || (ENV[TRACE_VAR] = trace)
+    end
+    return
+end

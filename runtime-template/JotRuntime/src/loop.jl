@@ -43,12 +43,7 @@ end
 function handle_invocation(c::Conn, f::F, ::Type{T}, ::Val{C}, cfg::Config) where {F,T,C}
     resp = c.resp
     id = header(resp, "lambda-runtime-aws-request-id")
-    trace = header(resp, "lambda-runtime-trace-id")
-    if isempty(trace)
-        haskey(ENV, "_X_AMZN_TRACE_ID") && delete!(ENV, "_X_AMZN_TRACE_ID")
-    else
-        ENV["_X_AMZN_TRACE_ID"] = trace
-    end
+    set_trace_id!(header(resp, "lambda-runtime-trace-id"))
     ctx = C ? make_context(resp, cfg) : nothing
     body = String(resp.body)          # takes the bytes; resp.body is replaced on next read
     stage = 1

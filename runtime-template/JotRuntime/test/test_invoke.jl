@@ -91,6 +91,32 @@ user_outer(x) = user_inner(x)
     stop_server(ts)
 end
 
+@testset "_X_AMZN_TRACE_ID: one buffer rewritten in place, not a setenv per invocation" begin
+    value_ptr() = ccall(:getenv, Ptr{UInt8}, (Cstring,), "_X_AMZN_TRACE_ID")
+    J.set_trace_id!("Root=1-first")
+    @test ENV["_X_AMZN_TRACE_ID"] == "Root=1-first"
+    first = value_ptr()
+    for i in 1:100
+        J.set_trace_id!("Root=1-$i;Parent=abc;Sampled=1")
+    end
+    @test ENV["_X_AMZN_TRACE_ID"] == "Root=1-100;Parent=abc;Sampled=1"
+    @test value_ptr() == first                       # the same memory: nothing new kept
+    # Code that sets the variable itself does not stop the next invocation's id.
+    ENV["_X_AMZN_TRACE_ID"] = "set by the function"
+    J.set_trace_id!("Root=1-next")
+    @test ENV["_X_AMZN_TRACE_ID"] == "Root=1-next" && value_ptr() == first
+    J.set_trace_id!("")
+    @test !haskey(ENV, "_X_AMZN_TRACE_ID")
+    J.set_trace_id!("Root=1-back")
+    @test ENV["_X_AMZN_TRACE_ID"] == "Root=1-back" && value_ptr() == first
+    long = "Root=" * "x"^(J.TRACE_CAPACITY + 1)         # beyond the buffer: setenv
+    J.set_trace_id!(long)
+    @test ENV["_X_AMZN_TRACE_ID"] == long
+    J.set_trace_id!("Root=1-short")
+    @test ENV["_X_AMZN_TRACE_ID"] == "Root=1-short"
+    J.set_trace_id!("")
+end
+
 # The error report posted for one event: (path, header, parsed body).
 function report(ts)
     p = posts(ts)[end]
