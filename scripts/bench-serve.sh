@@ -88,20 +88,21 @@ fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
 printf '\n%-34s %26s %26s %8s\n' "jot-serve vs cargo-lambda watch" "jot req/s (p50 / p99 ms)" "cargo-lambda" "ratio"
-for c in 1 4 16; do
-  read -r jot_rps jot_p50 jot_p99 _ < <(load "$jot_endpoint" "$jot_path" "$c")
-  peer="-"; peer_rps=0
+row() {  # LABEL CONCURRENCY: jot-serve beside cargo-lambda, one line
+  local jot_rps jot_p50 jot_p99 peer="-" peer_rps=0 peer_p50 peer_p99 rest
+  read -r jot_rps jot_p50 jot_p99 rest < <(load "$jot_endpoint" "$jot_path" "$2")
   if [ -z "$peer_error" ]; then
-    read -r peer_rps peer_p50 peer_p99 _ < <(load "$cl_endpoint" "$cl_path" "$c")
+    read -r peer_rps peer_p50 peer_p99 rest < <(load "$cl_endpoint" "$cl_path" "$2")
     peer="$peer_rps ($peer_p50 / $peer_p99)"
   fi
-  printf '%-34s %26s %26s %8s\n' "concurrency $c" "$jot_rps ($jot_p50 / $jot_p99)" "$peer" "$(ratio "$jot_rps" "$peer_rps")"
-done
+  printf '%-34s %26s %26s %8s\n' "$1" "$jot_rps ($jot_p50 / $jot_p99)" "$peer" "$(ratio "$jot_rps" "$peer_rps")"
+}
+for c in 1 4 16; do row "concurrency $c" "$c"; done
 [ -z "$peer_error" ] || printf '  peer missing: %s\n' "$peer_error"
 printf '  targets: >= 2.00x at each concurrency; p99 <= 5 ms at 16\n'
 
-# At concurrency 1 a request crosses four processes in turn (client, server,
-# sandbox, server, client), and on a VM each wakeup on another CPU costs tens of
+# At concurrency 1 a request makes four hops in turn (client, server, sandbox,
+# server, client), each waking a process, and on a VM a wakeup on another CPU costs tens of
 # microseconds, the same for any server. Measured again with every process of
 # both servers and the client on one CPU, the figure is the work per request.
 if [ -z "$peer_error" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -115,10 +116,8 @@ if [ -z "$peer_error" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]
   docker ps -q --filter "label=$label" | xargs -r docker update --cpuset-cpus 0 >/dev/null
   docker ps --filter label=dev.jot.serve.owner --format '{{.ID}} {{.Label "dev.jot.serve.owner"}}' \
     | awk -v pid="$jot_pid" '$2 ~ "/" pid "/" { print $1 }' | xargs -r docker update --cpuset-cpus 0 >/dev/null
-  read -r jot_rps jot_p50 jot_p99 _ < <(taskset -c 0 python3 scripts/serve-load.py "$jot_endpoint" "$jot_path" 1 "$seconds" "$requests" '[1,2]' '[1,2]')
-  read -r peer_rps peer_p50 peer_p99 _ < <(taskset -c 0 python3 scripts/serve-load.py "$cl_endpoint" "$cl_path" 1 "$seconds" "$requests" '[1,2]' '[1,2]')
-  printf '%-34s %26s %26s %8s\n' "concurrency 1, all on one CPU" "$jot_rps ($jot_p50 / $jot_p99)" \
-    "$peer_rps ($peer_p50 / $peer_p99)" "$(ratio "$jot_rps" "$peer_rps")"
+  # The clients too: a subshell on CPU 0 starts them (the watch below keeps all CPUs).
+  (taskset -p -c 0 "$BASHPID" >/dev/null && row "concurrency 1, all on one CPU" 1)
   printf '  (no target: the work per request without cross-CPU wakeups)\n'
 fi
 
