@@ -175,6 +175,8 @@ Write `data` with one send(2) on the socket's descriptor. libuv's write (Base's
 request (epoll calls and a task switch); a request the kernel takes whole, as it
 takes these small ones, needs none of that. What it does not take (a full send
 buffer, an error) goes through `write`, which sends the rest or throws as always.
+Only for a socket with no libuv write pending (`request!` waits for each answer),
+or the kernel would get bytes ahead of queued ones.
 """
 function send_all(sock::TCPSocket, data::Vector{UInt8})
     sent = isdefined(Base, :_fd) ? GC.@preserve(data, ccall(:send, Cssize_t,
