@@ -1,5 +1,6 @@
 //! The local sandbox keeps Lambda's contract, seen from inside by a
-//! responder that reports it: an unprivileged uid, a read-only root with a
+//! responder that reports it: an unprivileged uid that no setuid program can
+//! raise (no-new-privileges), a read-only root with a
 //! writable /tmp, the memory limit in its cgroup, Lambda's environment, and an
 //! ARN built from AWS_REGION and JOT_LOCAL_ACCOUNT_ID. Also jot-invoke's
 //! `--image`, `--memory`, `--payload-file`, `--local` with a `function`
@@ -30,12 +31,15 @@ function contract(event, ctx)
             break
         end
     end
+    status = read("/proc/self/status", String)
+    nnp = match(r"NoNewPrivs:\s*(\d)", status)
     names = ["AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
              "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME",
              "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION", "_HANDLER", "LAMBDA_TASK_ROOT"]
     return (uid = Int(ccall(:getuid, Cuint, ())), root_write = root_write, tmp = tmp,
             memory_limit = limit, env = Dict(n => get(ENV, n, nothing) for n in names),
-            arn = ctx.invoked_function_arn, event = event)
+            arn = ctx.invoked_function_arn, event = event,
+            no_new_privs = nnp === nothing ? nothing : String(nnp.captures[1]))
 end
 "#;
 
@@ -58,6 +62,10 @@ fn the_sandbox_keeps_lambdas_contract() {
     assert_eq!(report["event"], j!({"from": "a file"}), "--payload-file");
     let uid = report["uid"].as_i64().unwrap();
     assert!(uid != 0, "the function runs as root");
+    assert_eq!(
+        report["no_new_privs"], "1",
+        "the sandbox can gain privileges through setuid programs: {report}"
+    );
     assert!(
         report["root_write"]
             .as_str()

@@ -17,6 +17,10 @@ pub enum DockerError {
         status: u16,
         message: String,
     },
+    /// The engine ran the operation and reported that it failed (an image
+    /// archive it could not load).
+    #[error("docker: {context}: {message}")]
+    Failed { context: String, message: String },
     /// The connection failed in the middle of an operation.
     #[error("docker: {context}: {detail}")]
     Transport { context: String, detail: String },
@@ -27,7 +31,7 @@ pub type Result<T, E = DockerError> = std::result::Result<T, E>;
 impl DockerError {
     /// Maps a bollard error: refusals keep the engine's message and status,
     /// transport failures keep their innermost cause.
-    pub fn from_engine(context: &str, error: bollard::errors::Error) -> Self {
+    pub(crate) fn from_engine(context: &str, error: bollard::errors::Error) -> Self {
         use bollard::errors::Error as E;
         match error {
             E::DockerResponseServerError {
@@ -69,6 +73,10 @@ impl From<DockerError> for jot_core::Error {
                     409 => DockerFailure::Conflict,
                     _ => DockerFailure::Refused { status },
                 },
+                message,
+            },
+            DockerError::Failed { .. } => jot_core::Error::Docker {
+                failure: DockerFailure::Refused { status: 500 },
                 message,
             },
             DockerError::Transport { .. } => jot_core::Error::Docker {

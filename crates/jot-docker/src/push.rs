@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use bollard::Docker;
+use crate::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::PushImageOptions;
 use futures_util::StreamExt;
@@ -77,7 +77,7 @@ pub async fn push_image(
         serveraddress: Some(login.server.clone()),
         ..Default::default()
     };
-    let mut stream = docker.push_image(
+    let mut stream = docker.client.push_image(
         target,
         Some(PushImageOptions {
             tag: Some(tag.to_string()),

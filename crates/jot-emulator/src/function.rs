@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use bollard::Docker;
 use bytes::Bytes;
+use jot_docker::Docker;
 
 use crate::{ColdStart, EmulatorError, Instance, InstanceConfig, Invocation};
 

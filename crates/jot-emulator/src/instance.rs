@@ -1,18 +1,12 @@
-//! One sandbox: a container of the function image, started with host
-//! networking and the Lambda environment, talking to its own Runtime API.
+//! One sandbox: a container of the function image, started in the engine's
+//! network mode (jot-docker decides it) with the Lambda environment, talking
+//! to its own Runtime API.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use bollard::Docker;
-use bollard::models::{ContainerCreateBody, ContainerUpdateBody, HostConfig};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-};
 use bytes::Bytes;
-use futures_util::StreamExt;
-use jot_docker::DockerError;
+use jot_docker::{Docker, SandboxSpec};
 
 use crate::phases::{ColdStart, Seen};
 use crate::runtime_api::{Event, Health, Invocation, Outcome, RuntimeApi, epoch_ms, trace_id};
@@ -114,32 +108,26 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Serves a Runtime API on loopback and starts a container of the image against it.
+    /// Serves a Runtime API where sandboxes reach jot (loopback with host
+    /// networking) and starts a container of the image against it.
     pub async fn start(docker: &Docker, config: InstanceConfig) -> Result<Instance, EmulatorError> {
-        let (api, addr, server) = RuntimeApi::serve(config.function_arn()).await?;
+        let network = docker.network();
+        let (api, addr, server) =
+            RuntimeApi::serve(config.function_arn(), network.listen_address()).await?;
+        let address = api.address(network.host_address(), addr.port());
         let created = Instant::now();
         let created_at = SystemTime::now();
-        let container_id = match create_container(docker, &config, &api.address(addr)).await {
+        let container_id = match create_container(docker, &config, &address).await {
             Ok(id) => id,
             Err(e) => {
                 server.abort();
                 return Err(e.into());
             }
         };
-        if let Err(e) = docker
-            .start_container(
-                &container_id,
-                None::<bollard::query_parameters::StartContainerOptions>,
-            )
-            .await
-        {
+        if let Err(e) = jot_docker::start_sandbox(docker, &container_id, &config.image).await {
             server.abort();
-            remove(docker, &container_id).await;
-            return Err(DockerError::from_engine(
-                &format!("starting a container of {}", config.image),
-                e,
-            )
-            .into());
+            jot_docker::remove_container(docker, &container_id).await;
+            return Err(e.into());
         }
         let started = Instant::now();
         tokio::spawn(watch_exit(
@@ -195,14 +183,7 @@ impl Instance {
         };
         self.cpu_limited
             .get_or_init(|| async {
-                let limit = ContainerUpdateBody {
-                    nano_cpus: Some((cpus * 1e9) as i64),
-                    ..Default::default()
-                };
-                let _ = self
-                    .docker
-                    .update_container(&self.container_id, limit)
-                    .await;
+                let _ = jot_docker::limit_cpus(&self.docker, &self.container_id, cpus).await;
             })
             .await;
     }
@@ -383,28 +364,18 @@ impl Instance {
     }
 
     async fn wait_stopped(&self) {
-        let mut wait = self.docker.wait_container(
-            &self.container_id,
-            None::<bollard::query_parameters::WaitContainerOptions>,
-        );
-        let _ = wait.next().await;
+        jot_docker::wait_stopped(&self.docker, &self.container_id).await;
     }
 
     async fn kill(&self) {
-        let options = KillContainerOptionsBuilder::default()
-            .signal("KILL")
-            .build();
-        let _ = self
-            .docker
-            .kill_container(&self.container_id, Some(options))
-            .await;
+        jot_docker::kill_sandbox(&self.docker, &self.container_id).await;
     }
 
     /// Stops the sandbox and removes its container.
     pub async fn stop(self) -> bool {
         let exited = self.halt().await;
         self.server.abort();
-        remove(&self.docker, &self.container_id).await;
+        jot_docker::remove_container(&self.docker, &self.container_id).await;
         exited
     }
 }
@@ -420,7 +391,7 @@ async fn create_container(
         config.version,
         uuid::Uuid::new_v4().simple()
     );
-    let mut env: Vec<String> = [
+    let mut env: Vec<(String, String)> = [
         ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
         ("AWS_LAMBDA_FUNCTION_NAME", config.function_name.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION", config.version.clone()),
@@ -442,67 +413,42 @@ async fn create_container(
         ("TZ", ":UTC".into()),
     ]
     .into_iter()
-    .map(|(k, v)| format!("{k}={v}"))
+    .map(|(k, v)| (k.to_string(), v))
     .collect();
-    env.extend(config.environment.iter().map(|(k, v)| format!("{k}={v}")));
-    let memory = i64::from(config.memory_mb) * 1024 * 1024;
-    let body = ContainerCreateBody {
-        image: Some(config.image.clone()),
-        env: Some(env),
-        // Lambda runs functions as an unprivileged user.
-        user: Some("993:990".into()),
-        labels: Some(
-            [
-                (EMULATOR_LABEL.to_string(), "1".to_string()),
-                (
-                    jot_core::labels::JOT_NAME.to_string(),
-                    config.function_name.clone(),
-                ),
-            ]
-            .into_iter()
-            .chain(config.labels.iter().cloned())
-            .collect(),
+    env.extend(config.environment.iter().cloned());
+    let spec = SandboxSpec {
+        name: format!(
+            "jot-{}-{}",
+            config.function_name,
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
         ),
-        host_config: Some(HostConfig {
-            network_mode: Some("host".into()),
-            readonly_rootfs: Some(true),
-            tmpfs: Some(HashMap::from([(
-                "/tmp".to_string(),
-                format!(
-                    "rw,exec,nosuid,size={}m,mode=1777",
-                    config.ephemeral_storage_mb
-                ),
-            )])),
-            memory: Some(memory),
-            memory_swap: Some(memory),
-            // No CPU limit yet: `Instance::limit_cpu` sets it once init is done.
-            pids_limit: config.pids_limit,
-            ..Default::default()
-        }),
-        ..Default::default()
+        image: config.image.clone(),
+        env,
+        // Lambda runs functions as an unprivileged user.
+        user: "993:990".into(),
+        labels: [
+            (EMULATOR_LABEL.to_string(), "1".to_string()),
+            (
+                jot_core::labels::JOT_NAME.to_string(),
+                config.function_name.clone(),
+            ),
+        ]
+        .into_iter()
+        .chain(config.labels.iter().cloned())
+        .collect(),
+        memory_bytes: i64::from(config.memory_mb) * 1024 * 1024,
+        tmp_size_mb: config.ephemeral_storage_mb,
+        // No CPU limit yet: `Instance::limit_cpu` sets it once init is done.
+        pids_limit: config.pids_limit,
     };
-    let name = format!(
-        "jot-{}-{}",
-        config.function_name,
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    docker
-        .create_container(Some(options), body)
+    jot_docker::create_sandbox(docker, &spec)
         .await
-        .map(|created| created.id)
         .map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            } => jot_core::Error::InvalidInput(format!(
+            e if e.is_not_found() => jot_core::Error::InvalidInput(format!(
                 "image {} is not in the local Docker engine; build it with jot-build",
                 config.image
             )),
-            other => DockerError::from_engine(
-                &format!("creating a container of {}", config.image),
-                other,
-            )
-            .into(),
+            other => other.into(),
         })
 }
 
@@ -515,27 +461,9 @@ fn humantime_date() -> String {
 /// Marks the sandbox failed when its container exits, as Lambda reports a
 /// runtime that exits mid-invocation.
 async fn watch_exit(docker: Docker, container_id: String, api: Arc<RuntimeApi>) {
-    let mut wait = docker.wait_container(
-        &container_id,
-        None::<bollard::query_parameters::WaitContainerOptions>,
-    );
-    let code = match wait.next().await {
-        Some(Ok(response)) => response.status_code,
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        _ => -1,
-    };
-    let oom_killed = docker
-        .inspect_container(
-            &container_id,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
-        .await
-        .ok()
-        .and_then(|c| c.state)
-        .and_then(|s| s.oom_killed)
-        .unwrap_or(false);
+    let exit = jot_docker::wait_sandbox(&docker, &container_id).await;
     // Lambda reports a sandbox killed for memory as Runtime.OutOfMemory, not exit 137.
-    api.fail(if oom_killed {
+    api.fail(if exit.oom_killed {
         Outcome::error(
             "Runtime.OutOfMemory",
             "Runtime exited with error: signal: killed (out of memory)",
@@ -543,12 +471,7 @@ async fn watch_exit(docker: Docker, container_id: String, api: Arc<RuntimeApi>) 
     } else {
         Outcome::error(
             "Runtime.ExitError",
-            &format!("Runtime exited with error: exit status {code}"),
+            &format!("Runtime exited with error: exit status {}", exit.code),
         )
     });
-}
-
-async fn remove(docker: &Docker, container_id: &str) {
-    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    let _ = docker.remove_container(container_id, Some(options)).await;
 }

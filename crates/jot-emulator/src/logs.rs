@@ -4,9 +4,6 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use bollard::query_parameters::LogsOptionsBuilder;
-use futures_util::StreamExt;
-
 use crate::instance::Instance;
 
 /// What the runtime writes before each mark (JotRuntime's `LOG_MARK_PREFIX`).
@@ -44,17 +41,8 @@ impl Instance {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i32)
             .unwrap_or(0);
-        let options = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .timestamps(true)
-            .since(seconds)
-            .build();
-        let mut stream = self.docker.logs(&self.container_id, Some(options));
         let mut text = String::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            let chunk = chunk.into_bytes();
-            let line = String::from_utf8_lossy(&chunk);
+        for line in jot_docker::sandbox_log(&self.docker, &self.container_id, seconds).await {
             // Each chunk starts with the engine's RFC 3339 timestamp and a space.
             let Some((stamp, rest)) = line.split_once(' ') else {
                 continue;

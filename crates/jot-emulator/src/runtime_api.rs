@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -71,16 +71,20 @@ pub(crate) struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// The value of `AWS_LAMBDA_RUNTIME_API` for this sandbox: `127.0.0.1:PORT/PREFIX`.
-    pub fn address(&self, addr: SocketAddr) -> String {
-        format!("{addr}{}", self.prefix)
+    /// The value of `AWS_LAMBDA_RUNTIME_API` for this sandbox:
+    /// `HOST:PORT/PREFIX`, with `host` where the sandbox reaches jot
+    /// (`127.0.0.1` with host networking).
+    pub fn address(&self, host: IpAddr, port: u16) -> String {
+        format!("{}{}", SocketAddr::new(host, port), self.prefix)
     }
 
-    /// Binds 127.0.0.1 on an ephemeral port and serves until the returned task is aborted.
+    /// Binds `listen` (loopback with host networking) on an ephemeral port
+    /// and serves until the returned task is aborted.
     pub async fn serve(
         function_arn: String,
+        listen: IpAddr,
     ) -> Result<(Arc<RuntimeApi>, SocketAddr, tokio::task::JoinHandle<()>), EmulatorError> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
+        let listener = TcpListener::bind((listen, 0))
             .await
             .map_err(EmulatorError::Bind)?;
         let addr = listener.local_addr().map_err(EmulatorError::Bind)?;
@@ -461,7 +465,10 @@ mod tests {
     /// header the answer is Lambda's 202.
     #[tokio::test]
     async fn a_chained_response_is_answered_with_the_next_event() {
-        let (api, addr, server) = RuntimeApi::serve("arn:aws:lambda:x".into()).await.unwrap();
+        let (api, addr, server) =
+            RuntimeApi::serve("arn:aws:lambda:x".into(), [127, 0, 0, 1].into())
+                .await
+                .unwrap();
         let base = format!("{}{API_PATH}invocation", api.prefix);
         let first = api.dispatch(event("r1", "[1]"));
         let second = api.dispatch(event("r2", "[2]"));
@@ -504,7 +511,10 @@ mod tests {
     /// (an init error); the body is passed on untouched either way.
     #[tokio::test]
     async fn an_error_type_header_missing_or_misshapen_falls_back_to_unknown() {
-        let (api, addr, server) = RuntimeApi::serve("arn:aws:lambda:x".into()).await.unwrap();
+        let (api, addr, server) =
+            RuntimeApi::serve("arn:aws:lambda:x".into(), [127, 0, 0, 1].into())
+                .await
+                .unwrap();
         let base = format!("{}{API_PATH}", api.prefix);
         let body = r#"{"errorMessage":"boom","errorType":42}"#;
         for (n, (header, expected)) in [

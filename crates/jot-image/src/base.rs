@@ -2,13 +2,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use futures_util::StreamExt;
 use jot_core::error::{Error, Result};
 use jot_core::image_ref::ImageRef;
 use jot_core::output;
-use jot_docker::bollard::models::ImageInspect;
-use jot_docker::bollard::query_parameters::CreateImageOptionsBuilder;
-use jot_docker::{Docker, DockerError, inspect_image};
+use jot_docker::{Docker, Image, inspect_image};
 
 /// The Julia release whose official image is the default base.
 pub const DEFAULT_JULIA_VERSION: &str = "1.12";
@@ -31,7 +28,7 @@ pub fn choose_base_image(flag: Option<&str>, julia_version: Option<&str>) -> Str
 /// Makes sure the base image is present and returns its inspection; notes when it is
 /// old. It is pulled only when asked (`--pull`): a build never downloads
 /// hundreds of megabytes, or reaches for the network, by surprise.
-pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Result<ImageInspect> {
+pub async fn prepare_base_image(docker: &Docker, base: &str, pull: bool) -> Result<Image> {
     let present = inspect_image(docker, base).await?;
     if present.is_none() && !pull {
         return Err(Error::Build(format!(
@@ -86,13 +83,6 @@ pub(crate) fn stale_base_note(base: &str, created: &str, now: SystemTime) -> Opt
 
 async fn pull_image(docker: &Docker, image: &str) -> Result<()> {
     let reference = ImageRef::parse(image)?;
-    let options = CreateImageOptionsBuilder::default()
-        .from_image(&reference.name())
-        .tag(reference.tag_or_latest())
-        .build();
-    let mut stream = docker.create_image(Some(options), None, None);
-    while let Some(item) = stream.next().await {
-        item.map_err(|e| DockerError::from_engine(&format!("pulling {image}"), e))?;
-    }
+    jot_docker::pull_image(docker, &reference.name(), reference.tag_or_latest(), None).await?;
     Ok(())
 }

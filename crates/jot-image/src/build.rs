@@ -7,8 +7,7 @@ use jot_core::error::{Error, Result};
 use jot_core::limits::Architecture;
 use jot_core::output::Step;
 use jot_core::{labels, names};
-use jot_docker::bollard::models::ImageInspect;
-use jot_docker::{Docker, inspect_image};
+use jot_docker::{Docker, Image, inspect_image};
 
 use crate::base::prepare_base_image;
 use crate::builder::run_builder;
@@ -93,7 +92,7 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
         architecture: Some(architecture),
         ..request.clone()
     };
-    let base_id = base.id.clone().unwrap_or_default();
+    let base_id = base.id.clone();
     let tag = match &request.tag {
         Some(tag) => tag.clone(),
         None => derive_tag(request, &base_id),
@@ -127,7 +126,7 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
             let step = Step::start(format!("building {reference}"));
             let built = run_builder(docker, request, &labels, &reference, &step).await;
             step.finish();
-            built.map(|image| image.id.unwrap_or_default())
+            built.map(|image| image.id)
         }
         // A script: the shared runtime stage (built once per base image), and
         // the code as one layer of our own.
@@ -161,7 +160,7 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
 /// instruction set: Julia compiles native code at build time.)
 fn base_architecture(
     name: &str,
-    base: &ImageInspect,
+    base: &Image,
     wanted: Option<Architecture>,
 ) -> Result<Architecture> {
     let oci = base.architecture.as_deref().unwrap_or("amd64");
@@ -188,10 +187,7 @@ async fn refuse_foreign(docker: &Docker, reference: &str, force: bool) -> Result
     let Some(existing) = inspect_image(docker, reference).await? else {
         return Ok(());
     };
-    let ours = existing
-        .config
-        .and_then(|c| c.labels)
-        .is_some_and(|l| l.contains_key(labels::JOT_NAME));
+    let ours = existing.labels.contains_key(labels::JOT_NAME);
     if ours || force {
         return Ok(());
     }
@@ -207,7 +203,7 @@ async fn runtime_stage(
     docker: &Docker,
     request: &BuildRequest,
     base_image_id: &str,
-) -> Result<ImageInspect> {
+) -> Result<Image> {
     let reference = format!(
         "{RUNTIME_STAGE_REPOSITORY}:{}",
         runtime_stage_key(request, base_image_id)

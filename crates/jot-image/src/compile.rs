@@ -12,8 +12,9 @@ use jot_core::descriptor::{Descriptor, ResponderKind};
 use jot_core::error::Result;
 use jot_core::labels;
 use jot_core::output::Step;
-use jot_docker::bollard::query_parameters::ListImagesOptions;
-use jot_docker::{Docker, DockerError, list_containers_where, remove_containers, remove_image};
+use jot_docker::{
+    ContainerFilter, Docker, child_images, list_containers, remove_containers, remove_image,
+};
 
 use crate::replace::{current_jot_image, remove_replaced};
 
@@ -183,11 +184,11 @@ pub async fn compile(
     let built = run_builder_with(docker, request, &labels, Some(context), &reference, &step).await;
     step.finish();
     let built = built?;
-    remove_replaced(docker, replaced, built.id.as_deref().unwrap_or_default()).await;
+    remove_replaced(docker, replaced, &built.id).await;
     let mut descriptor = stage.clone();
     if let Some(image) = descriptor.local_image.as_mut() {
         image.image = reference;
-        image.id = built.id.unwrap_or_default();
+        image.id = built.id;
     }
     Ok(descriptor)
 }
@@ -223,18 +224,11 @@ pub async fn remove_stage(docker: &Docker, stage: &Descriptor, failed: bool) -> 
 async fn remove_builder_leftovers(docker: &Docker, stage_id: &str) -> Result<()> {
     let mut attempt = 0;
     loop {
-        let containers = list_containers_where(docker, "ancestor", stage_id).await?;
+        let containers = list_containers(docker, ContainerFilter::Ancestor(stage_id)).await?;
         remove_containers(docker, containers).await;
-        let all = docker
-            .list_images(Some(ListImagesOptions {
-                all: true,
-                ..Default::default()
-            }))
-            .await
-            .map_err(|e| DockerError::from_engine("listing images", e))?;
         let mut removed = Ok(());
-        for child in all.iter().filter(|i| i.parent_id == stage_id) {
-            if let Err(e) = remove_image(docker, &child.id, false).await {
+        for child in child_images(docker, stage_id).await? {
+            if let Err(e) = remove_image(docker, &child, false).await {
                 removed = Err(e);
             }
         }

@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use jot_core::error::{Error, Result};
 use jot_core::names;
 use jot_core::output::Step;
-use jot_docker::bollard::models::ImageInspect;
-use jot_docker::{Docker, inspect_image};
+use jot_docker::{Docker, Image, inspect_image};
 use sha2::{Digest, Sha256};
 
 use crate::build::BuildRequest;
@@ -172,17 +171,17 @@ pub fn deps_stage_key(request: &BuildRequest, stage_id: &str) -> String {
 pub(crate) async fn deps_stage(
     docker: &Docker,
     request: &BuildRequest,
-    stage: ImageInspect,
-) -> Result<ImageInspect> {
+    stage: Image,
+) -> Result<Image> {
     if request.deps.is_empty() {
         return Ok(stage);
     }
-    let stage_id = stage.id.clone().unwrap_or_default();
+    let stage_id = stage.id.clone();
     // FROM names the stage by its tag (which the engine resolves locally).
     let stage_ref = stage
         .repo_tags
-        .as_ref()
-        .and_then(|t| t.first().cloned())
+        .first()
+        .cloned()
         .unwrap_or_else(|| stage_id.clone());
     let reference = format!(
         "{DEPS_STAGE_REPOSITORY}:{}",

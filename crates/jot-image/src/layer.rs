@@ -4,12 +4,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use futures_util::StreamExt;
 use jot_core::error::{Error, Result};
 use jot_core::labels;
-use jot_docker::bollard::models::ImageInspect;
-use jot_docker::bollard::query_parameters::ImportImageOptionsBuilder;
-use jot_docker::{Docker, DockerError, bollard, inspect_image};
+use jot_docker::{Docker, DockerError, Image, inspect_image};
 use sha2::{Digest, Sha256};
 
 use crate::build::BuildRequest;
@@ -25,17 +22,16 @@ use crate::responder::hex;
 /// loaded again. Returns the image id.
 pub(crate) async fn add_code_layer(
     docker: &Docker,
-    stage: ImageInspect,
+    stage: Image,
     request: &BuildRequest,
     labels: &HashMap<String, String>,
     reference: &str,
 ) -> Result<String> {
     let layer = code_layer(request)?;
     let layer_digest = format!("sha256:{}", hex(&Sha256::digest(&layer)));
-    let mut diff_ids = stage.root_fs.and_then(|r| r.layers).unwrap_or_default();
+    let mut diff_ids = stage.layers;
     diff_ids.push(layer_digest.clone());
-    let mut config = serde_json::to_value(stage.config.unwrap_or_default())
-        .map_err(|e| Error::Internal(format!("cannot read the stage image's config: {e}")))?;
+    let mut config = stage.config;
     let mut all_labels: serde_json::Map<String, serde_json::Value> = config
         .get("Labels")
         .and_then(|l| l.as_object())
@@ -52,12 +48,7 @@ pub(crate) async fn add_code_layer(
         &responder_env(request),
     ));
     let created = labels::rfc3339(request.responder.modified);
-    let mut history = stage_history(
-        docker,
-        stage.id.as_deref().unwrap_or_default(),
-        diff_ids.len() - 1,
-    )
-    .await?;
+    let mut history = stage_history(docker, &stage.id, diff_ids.len() - 1).await?;
     history.push(serde_json::json!({
         "created": created,
         "created_by": "jot-build: the responder's code in /var/task",
@@ -74,7 +65,7 @@ pub(crate) async fn add_code_layer(
         .map_err(|e| Error::Internal(format!("cannot write the image config: {e}")))?;
     let image_id = format!("sha256:{}", hex(&Sha256::digest(&config_bytes)));
     if let Some(existing) = inspect_image(docker, reference).await?
-        && existing.id.as_deref() == Some(image_id.as_str())
+        && existing.id == image_id
     {
         return Ok(image_id);
     }
@@ -112,18 +103,13 @@ pub(crate) async fn add_code_layer(
     let archive = archive
         .into_inner()
         .map_err(|e| Error::io("creating the image archive", e))?;
-    let options = ImportImageOptionsBuilder::default().quiet(true).build();
-    let mut stream = docker.import_image(options, bollard::body_full(archive.into()), None);
-    while let Some(item) = stream.next().await {
-        let info =
-            item.map_err(|e| DockerError::from_engine(&format!("loading {reference}"), e))?;
-        if let Some(error) = info.error_detail.and_then(|d| d.message).or(info.error) {
-            return Err(Error::Build(format!(
-                "{reference}: loading the code layer failed: {error}"
-            )));
-        }
+    match jot_docker::load_image(docker, archive, reference).await {
+        Ok(()) => Ok(image_id),
+        Err(DockerError::Failed { message, .. }) => Err(Error::Build(format!(
+            "{reference}: loading the code layer failed: {message}"
+        ))),
+        Err(e) => Err(e.into()),
     }
-    Ok(image_id)
 }
 
 /// The stage's history as image-config entries, oldest first, so `docker
@@ -136,10 +122,7 @@ async fn stage_history(
     stage_id: &str,
     layers: usize,
 ) -> Result<Vec<serde_json::Value>> {
-    let items = docker
-        .image_history(stage_id)
-        .await
-        .map_err(|e| DockerError::from_engine(&format!("reading the history of {stage_id}"), e))?;
+    let items = jot_docker::image_history(docker, stage_id).await?;
     let entries: Vec<serde_json::Value> = items
         .iter()
         .rev()

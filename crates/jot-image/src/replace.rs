@@ -10,12 +10,8 @@ use jot_docker::{Docker, inspect_image, remove_image};
 /// without jot's labels is never ours to remove).
 pub(crate) async fn current_jot_image(docker: &Docker, reference: &str) -> Option<String> {
     let existing = inspect_image(docker, reference).await.ok()??;
-    let ours = existing
-        .config
-        .as_ref()
-        .and_then(|c| c.labels.as_ref())
-        .is_some_and(|l| l.contains_key(labels::JOT_NAME));
-    ours.then_some(existing.id?)
+    let ours = existing.labels.contains_key(labels::JOT_NAME);
+    ours.then_some(existing.id)
 }
 
 /// Removes `previous` once `current` holds its tag, if nothing else names or
@@ -29,7 +25,7 @@ pub(crate) async fn remove_replaced(docker: &Docker, previous: Option<String>, c
         return;
     };
     // Still named elsewhere (`docker tag`, another jot tag): it stays.
-    if image.repo_tags.as_ref().is_some_and(|t| !t.is_empty()) {
+    if !image.repo_tags.is_empty() {
         return;
     }
     let _ = remove_image(docker, &previous, false).await;

@@ -97,9 +97,8 @@ impl Pusher {
 
         // Fast path: the engine knows the digest this image has in the
         // repository, and ECR still holds it under our tag.
-        let repo_digests = inspect.repo_digests.unwrap_or_default();
         if !repository.created
-            && let Some(digest) = jot_docker::repo_digest(&repo_digests, &target)
+            && let Some(digest) = jot_docker::repo_digest(&inspect.repo_digests, &target)
             && self.ecr.holds(name, digest, &tag).await?
         {
             output::note(format!(
@@ -119,9 +118,8 @@ impl Pusher {
             quiet: output::verbosity() == output::Verbosity::Quiet,
         };
         // One platform's manifest, never an index: Lambda refuses indexes.
-        let version = self.docker.client_version();
         let platform = jot_docker::push_platform(
-            (version.major_version, version.minor_version),
+            self.docker.api_version(),
             inspect.os.as_deref().unwrap_or_default(),
             inspect.architecture.as_deref().unwrap_or_default(),
         );

@@ -3,8 +3,7 @@
 //! sandboxes of a live server (left alone) from those of one that crashed or
 //! was SIGKILLed (removed at start). A pid alone could have been reused.
 
-use bollard::Docker;
-use jot_docker::{list_containers_where, remove_containers};
+use jot_docker::{ContainerFilter, Docker, list_containers, remove_containers};
 
 /// Container label holding `BOOT_ID/PID/START_TICKS` of the jot-serve that started it.
 pub const OWNER_LABEL: &str = "dev.jot.serve.owner";
@@ -39,12 +38,11 @@ pub fn is_alive(owner: &str) -> bool {
 
 /// Removes the sandboxes of jot-serves that are no longer running; returns how many.
 pub async fn remove_strays(docker: &Docker) -> Result<usize, jot_docker::DockerError> {
-    let containers = list_containers_where(docker, "label", OWNER_LABEL).await?;
+    let containers = list_containers(docker, ContainerFilter::Label(OWNER_LABEL)).await?;
     let strays = containers.into_iter().filter(|container| {
         let owner = container
             .labels
-            .as_ref()
-            .and_then(|labels| labels.get(OWNER_LABEL))
+            .get(OWNER_LABEL)
             .map(String::as_str)
             .unwrap_or_default();
         !is_alive(owner)
@@ -55,7 +53,7 @@ pub async fn remove_strays(docker: &Docker) -> Result<usize, jot_docker::DockerE
 /// Removes every sandbox this process started (the last sweep of a shutdown).
 pub async fn remove_own(docker: &Docker) -> usize {
     let me = format!("{OWNER_LABEL}={}", current());
-    match list_containers_where(docker, "label", &me).await {
+    match list_containers(docker, ContainerFilter::Label(&me)).await {
         Ok(containers) => remove_containers(docker, containers).await,
         Err(_) => 0,
     }

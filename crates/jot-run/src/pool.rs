@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bollard::Docker;
 use bytes::Bytes;
+use jot_docker::Docker;
 use jot_emulator::{EmulatorError, Instance, InstanceConfig, Invocation};
 
 /// What one run on a sandbox produced, with what a REPORT line needs.

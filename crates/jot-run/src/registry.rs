@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use bollard::Docker;
 use jot_core::descriptor::ResponderInfo;
+use jot_docker::Docker;
 use jot_emulator::InstanceConfig;
 
 use crate::error::ApiError;

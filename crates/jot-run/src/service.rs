@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bollard::Docker;
 use hyper::StatusCode;
 use jot_core::descriptor::ResponderInfo;
+use jot_docker::Docker;
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, mpsc, watch};
 
