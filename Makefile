@@ -81,6 +81,7 @@ completions: build
 	@echo "shell-completions/ regenerated (completions and man pages)"
 
 lint:
+	python3 scripts/module-cycles.py
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 

@@ -6,11 +6,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use hyper::StatusCode;
 use hyper::header::HeaderMap;
-
-use crate::runtime_api::{RuntimeApi, reply};
 
 const PHASES_HEADER: &str = "jot-init-phases";
 
@@ -58,13 +54,6 @@ pub(crate) fn record(cell: &OnceLock<RuntimePhases>, headers: &HeaderMap) {
     {
         let _ = cell.set(phases);
     }
-}
-
-/// `GET /runtime/restore/next`: Lambda snapshots the sandbox here and answers
-/// in a restored copy. Locally (no CRIU) the same sandbox goes on at once.
-pub(crate) fn restore_next(api: &RuntimeApi) -> hyper::Response<http_body_util::Full<Bytes>> {
-    api.restore_next.get_or_init(Instant::now);
-    reply(StatusCode::OK, Bytes::new())
 }
 
 /// One sandbox's first invocation, split, in order. Phases the runtime did

@@ -6,7 +6,7 @@ use jot_aws::listing::{FunctionListing, Lister, RepositoryListing};
 use jot_core::{Error, Result};
 
 use crate::filter::NameFilter;
-use crate::join::LocalCopy;
+use crate::model::LocalCopy;
 
 /// What to collect.
 #[derive(Debug, Clone, Default)]

@@ -5,7 +5,7 @@ use jot_core::descriptor::{
     Descriptor, FORMAT_VERSION, FunctionInfo, Kind, LocalImage, RemoteImage,
 };
 
-use crate::join::Jot;
+use crate::model::Jot;
 
 /// The descriptor of `jot`; `None` when no part records its responder (a
 /// foreign jot), since every descriptor carries one.

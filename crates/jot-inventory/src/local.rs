@@ -7,7 +7,7 @@ use jot_core::{Error, Result};
 use jot_docker::Docker;
 
 use crate::filter::NameFilter;
-use crate::join::LocalCopy;
+use crate::model::LocalCopy;
 
 /// jot's own runtime layers: shared by every script, never a jot.
 const RUNTIME_REPOSITORY: &str = "jot-runtime";

@@ -14,7 +14,7 @@ use jot_aws::deploy::ROLE_NAME;
 use jot_aws::listing::FunctionListing;
 use jot_core::{Error, Result};
 
-use crate::join::{Jot, repository_is_jot};
+use crate::model::{Jot, repository_is_jot};
 
 /// A part of a jot that `--only` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use jot_aws::listing::{
 };
 
 use super::*;
-use crate::join::SourceState;
-use crate::status::Status;
+use crate::model::SourceState;
+use crate::model::Status;
 
 fn digest(n: u8) -> String {
     format!("sha256:{}", format!("{n:02x}").repeat(32))

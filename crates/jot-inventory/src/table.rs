@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::join::{Jot, lambda_time};
+use crate::model::{Jot, lambda_time};
 use crate::plan::Plan;
 
 const HEADERS: [&str; 6] = ["NAME", "STATUS", "SOURCE", "LOCAL", "ECR", "FUNCTION"];
