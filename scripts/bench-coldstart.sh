@@ -67,6 +67,18 @@ base_size=$(docker image inspect --format '{{.Size}}' "$JOT_BASE_IMAGE")
 echo "base $base_size" >>"$results"
 log "built ${#images[@]} images on $JOT_BASE_IMAGE; $runs interleaved rounds"
 
+# The answer every timed invocation must give: the plain image's, taken once
+# untimed (increment_vector's is known); every variant must give the same.
+declare -A expected
+for entry in "${images[@]}"; do
+  IFS='|' read -r name variant image payload <<<"$entry"
+  [ "$variant" = plain ] || continue
+  answer=$("$bin/jot-invoke" --local --image "$image" --payload "$payload" 2>"$work/expect.err") \
+    || die "$name: the untimed first invocation failed: $(tail -n 3 "$work/expect.err")"
+  expected[$name]=$answer
+done
+[ "${expected[increment_vector]}" = "[2,3,4]" ] || die "increment_vector answered ${expected[increment_vector]}, not [2,3,4]"
+
 # One image stands for the floors (they do not depend on the code layer).
 floor_image=$(cut -d'|' -f3 <<<"${images[0]}")
 for round in $(seq "$runs"); do
@@ -82,8 +94,16 @@ for round in $(seq "$runs"); do
       label=$variant
       [ "$type" = snap-start ] && label=snapstart
       t0=$(now_ms)
-      report=$("$bin/jot-invoke" --local --image "$image" --payload "$payload" --init-type "$type" --json 2>&1 >/dev/null | grep '^{' || true)
-      echo "invoke $name $label $(( $(now_ms) - t0 )) $report" >>"$results"
+      # A wrong answer (exit 4) or any failure stops the bench: a figure of a
+      # run that did not do the work is no figure.
+      if ! "$bin/jot-invoke" --local --image "$image" --payload "$payload" --init-type "$type" \
+          --expect "${expected[$name]}" --json >/dev/null 2>"$work/invoke.err"; then
+        die "$name $label: jot-invoke failed in round $round: $(tail -n 3 "$work/invoke.err")"
+      fi
+      elapsed=$(( $(now_ms) - t0 ))
+      report=$(grep '^{' "$work/invoke.err" | head -n 1)
+      [ -n "$report" ] || die "$name $label: jot-invoke --json printed no timings"
+      echo "invoke $name $label $elapsed $report" >>"$results"
     done
   done
   log "round $round of $runs done"
