@@ -23,13 +23,23 @@ impl Serve {
 
     /// As [`Serve::start`], with extra environment variables for jot-serve.
     pub fn start_with_env(descriptors: &str, args: &[&str], env: &[(&str, &str)]) -> Serve {
+        Serve::start_with(descriptors, args, env, Stdio::inherit())
+    }
+
+    /// As [`Serve::start_with_env`], with jot-serve's stderr going to `stderr`.
+    pub fn start_with(
+        descriptors: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Serve {
         let mut child = jot("jot-serve")
             .args(["--port", "0"])
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start jot-serve");
         let mut stdin = child.stdin.take().unwrap();
@@ -70,6 +80,17 @@ impl Serve {
             .expect("wait jot-serve")
             .code()
             .unwrap_or(-1)
+    }
+
+    /// Resident memory of jot-serve now, in KB.
+    pub fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("jot-serve's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
     }
 
     /// Containers (running or not) labelled as this server's.

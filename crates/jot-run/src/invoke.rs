@@ -93,20 +93,27 @@ async fn try_invoke(
     match kind {
         InvocationType::DryRun => Ok(reply(StatusCode::NO_CONTENT, Bytes::new())),
         InvocationType::Event => {
+            let entry = &service.entries[&function.name];
+            // A place in the queue first: none free → 429, nothing accepted.
+            let Ok(place) = entry.places.clone().try_acquire_owned() else {
+                function
+                    .admission
+                    .throttled
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(ApiError::throttled("EventQueueFull"));
+            };
             let request_id = uuid::Uuid::new_v4().to_string();
             let event = QueuedEvent {
                 request_id: request_id.clone(),
                 payload,
                 qualifier,
                 queued_at: SystemTime::now(),
+                place,
             };
-            let entry = &service.entries[&function.name];
+            // The channel holds as many as there are places: only a
+            // shutdown (its worker gone) refuses.
             if entry.events.try_send(event).is_err() {
-                function
-                    .admission
-                    .throttled
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return Err(ApiError::throttled("EventQueueFull"));
+                return Err(ApiError::unavailable("jot-serve is shutting down"));
             }
             let mut response = reply(StatusCode::ACCEPTED, Bytes::new());
             set(&mut response, "x-amzn-requestid", &request_id);

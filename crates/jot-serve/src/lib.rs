@@ -54,6 +54,7 @@ pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -
     let server = tokio::spawn(service.clone().serve(listener));
     let signal = cli::stop_requested().await;
     output::note("stopping: finishing the invocations in flight, then removing the sandboxes");
+    let recorded_before = service.dead_letter_count();
     service.stop();
     let graceful = {
         let service = service.clone();
@@ -63,7 +64,7 @@ pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -
         }
     };
     // A second signal while finishing means "now": cut what runs, clean up.
-    tokio::select! {
+    let events = tokio::select! {
         done = graceful => {
             if done.unfinished > 0 {
                 output::warn(format!(
@@ -71,18 +72,35 @@ pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -
                     done.unfinished
                 ));
             }
+            recorded(service.dead_letter_count() - recorded_before, service.dead_letter_path())
         }
         again = cli::stop_requested() => {
             output::warn("warning: second signal: cutting the invocations in flight");
             service.abort().await;
+            let events = recorded(
+                service.dead_letter_count() - recorded_before,
+                service.dead_letter_path(),
+            );
             return Err(cli::interrupted(
                 again,
-                "stopped at once; invocations in flight were cut, every sandbox was removed",
+                format!("stopped at once; invocations in flight were cut{events}, every sandbox was removed"),
             ));
         }
-    }
+    };
     Err(cli::interrupted(
         signal,
-        "stopped; every sandbox was removed",
+        format!("stopped{events}; every sandbox was removed"),
     ))
+}
+
+/// The exit message's account of Events written to the dead-letter file.
+fn recorded(count: usize, path: &std::path::Path) -> String {
+    if count == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {count} Event invocation(s) not run to the end were written to {}",
+            path.display()
+        )
+    }
 }

@@ -1,0 +1,252 @@
+//! jot-serve hardened (issue 25), as a careless user and an attacker see it:
+//! the Event queue holds at most `--event-queue` Events (the rest get 429,
+//! memory stays flat); at SIGTERM every accepted Event either ran to its end
+//! or is in the dead-letter file (counted in the exit message), and no
+//! sandbox is left behind.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use jot_tests::aws::unique;
+use jot_tests::serve::{Client, Serve, containers_of, eventually};
+use jot_tests::{build, script};
+
+/// Sleeps `x["sleep"]` seconds, then (given an `id`) reports it to the
+/// test's listener on `REPORT_PORT`: the Events that ran to their end.
+const EVFUN: &str = "using Sockets\nfunction evfun(x)\n    sleep(get(x, \"sleep\", 0))\n    id = get(x, \"id\", nothing)\n    if id !== nothing\n        s = connect(ip\"127.0.0.1\", parse(Int, ENV[\"REPORT_PORT\"]))\n        write(s, string(id, \"\\n\"))\n        close(s)\n    end\n    \"done\"\nend\n";
+
+fn evfun() -> (jot_tests::Script, String, String) {
+    let source = script("evfun.jl", EVFUN);
+    let name = unique("hard");
+    let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    (source, name, descriptor)
+}
+
+fn event(client: &mut Client, name: &str, payload: &[u8]) -> u16 {
+    let (code, _, body) = client.request(
+        "POST",
+        &format!("/2015-03-31/functions/{name}/invocations"),
+        &[("X-Amz-Invocation-Type", "Event")],
+        payload,
+    );
+    if code == 429 {
+        assert!(
+            String::from_utf8_lossy(&body).contains("Rate Exceeded"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    code
+}
+
+fn function_status(serve: &Serve) -> serde_json::Value {
+    serve.status()["functions"][0].clone()
+}
+
+#[test]
+fn events_beyond_the_queue_get_429_while_the_sandbox_is_busy_and_memory_stays_flat() {
+    let (_source, name, descriptor) = evfun();
+    let mut serve = Serve::start(
+        &descriptor,
+        &[
+            "--max-concurrency",
+            "1",
+            "--min-instances",
+            "1",
+            "--event-queue",
+            "5",
+        ],
+    );
+    let busy = {
+        let (addr, name) = (serve.addr.clone(), name.clone());
+        std::thread::spawn(move || Client::connect(&addr).invoke(&name, r#"{"sleep": 12}"#))
+    };
+    serve.wait_busy(1);
+    let rss_before = serve.rss_kb();
+    // 100 Events of 200 KB each: 20 MB if they were all held.
+    let payload = format!(r#"{{"pad": "{}"}}"#, "x".repeat(200 * 1024));
+    let mut client = serve.client();
+    let codes: Vec<u16> = (0..100)
+        .map(|_| event(&mut client, &name, payload.as_bytes()))
+        .collect();
+    let accepted = codes.iter().filter(|c| **c == 202).count();
+    let throttled = codes.iter().filter(|c| **c == 429).count();
+    assert_eq!(
+        (accepted, throttled),
+        (5, 95),
+        "codes: {codes:?}; status {}",
+        serve.status()
+    );
+    assert_eq!(
+        function_status(&serve)["event_queue"],
+        serde_json::json!({"depth": 5, "capacity": 5})
+    );
+    let grown_kb = serve.rss_kb().saturating_sub(rss_before);
+    eprintln!("jot-serve's RSS grew {grown_kb} KB over 100 Events of 200 KB");
+    assert!(
+        grown_kb < 8 * 1024,
+        "jot-serve grew {grown_kb} KB holding 5 Events of 200 KB"
+    );
+    // Lambda's async payload limit: 256 KB.
+    let too_large = format!(r#"{{"pad": "{}"}}"#, "x".repeat(256 * 1024));
+    assert_eq!(event(&mut client, &name, too_large.as_bytes()), 413);
+    assert_eq!(busy.join().unwrap().0, 200);
+    // The 5 accepted Events run once the sandbox is free.
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            let status = function_status(&serve);
+            status["invocations"] == 6 && status["event_queue"]["depth"] == 0
+        }),
+        "{}",
+        serve.status()
+    );
+    assert_eq!(serve.stop("TERM"), 143);
+    assert!(serve.containers().is_empty(), "{:?}", serve.containers());
+}
+
+/// Collects the ids the function reports, until `done` is set.
+fn report_listener(done: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<Vec<u64>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let collector = std::thread::spawn(move || {
+        let mut ids = Vec::new();
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).unwrap();
+                    let mut line = String::new();
+                    BufReader::new(stream).read_line(&mut line).unwrap();
+                    ids.push(line.trim().parse().expect("an id"));
+                }
+                Err(_) if done.load(Ordering::SeqCst) => return ids,
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    (port, collector)
+}
+
+#[test]
+fn sigterm_with_hundreds_of_events_waiting_runs_or_records_every_one_and_leaves_no_sandbox() {
+    let (source, name, descriptor) = evfun();
+    let done = Arc::new(AtomicBool::new(false));
+    let (port, collector) = report_listener(done.clone());
+    let state = source.dir.path().join("state");
+    let log = source.dir.path().join("serve.log");
+    let report = format!("REPORT_PORT={port}");
+    let mut serve = Serve::start_with(
+        &descriptor,
+        &[
+            "--max-concurrency",
+            "2",
+            "--min-instances",
+            "2",
+            "--timeout",
+            "3",
+            "--event-queue",
+            "400",
+            "--env",
+            &report,
+        ],
+        &[("XDG_STATE_HOME", state.to_str().unwrap())],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let mut client = serve.client();
+    let accepted: BTreeSet<u64> = (0..300u64)
+        .filter(|id| {
+            let payload = format!(r#"{{"id": {id}, "sleep": 0.5}}"#);
+            event(&mut client, &name, payload.as_bytes()) == 202
+        })
+        .collect();
+    assert_eq!(accepted.len(), 300);
+    assert!(
+        eventually(
+            Duration::from_secs(60),
+            || function_status(&serve)["invocations"].as_u64().unwrap_or(0) >= 4
+        ),
+        "{}",
+        serve.status()
+    );
+    let pid = serve.pid();
+    assert_eq!(serve.stop("TERM"), 143);
+    done.store(true, Ordering::SeqCst);
+    let ran: Vec<u64> = collector.join().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    let message = stderr
+        .lines()
+        .find(|l| l.contains("were written to"))
+        .unwrap_or_else(|| panic!("no count of recorded Events in:\n{stderr}"));
+    let (count, path) = message
+        .split_once(" Event invocation(s) not run to the end were written to ")
+        .unwrap_or_else(|| panic!("{message}"));
+    let count: usize = count.rsplit(' ').next().unwrap().parse().unwrap();
+    let path = path.split(';').next().unwrap().trim();
+    assert!(
+        path.starts_with(state.to_str().unwrap()),
+        "{path} is under XDG_STATE_HOME"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{path}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let recorded: Vec<u64> = records
+        .iter()
+        .map(|r| r["requestPayload"]["id"].as_u64().unwrap())
+        .collect();
+    for record in &records {
+        let condition = record["requestContext"]["condition"].as_str().unwrap();
+        assert!(
+            [
+                "ShutdownBeforeInvocation",
+                "ShutdownBeforeRetry",
+                "RetriesExhausted"
+            ]
+            .contains(&condition),
+            "{record}"
+        );
+    }
+    let ran_set: BTreeSet<u64> = ran.iter().copied().collect();
+    let recorded_set: BTreeSet<u64> = recorded.iter().copied().collect();
+    assert_eq!(ran.len(), ran_set.len(), "an Event ran twice: {ran:?}");
+    assert_eq!(
+        recorded.len(),
+        recorded_set.len(),
+        "an Event recorded twice"
+    );
+    assert!(
+        ran_set.is_disjoint(&recorded_set),
+        "ran and recorded: {:?}",
+        ran_set.intersection(&recorded_set).collect::<Vec<_>>()
+    );
+    let all: BTreeSet<u64> = ran_set.union(&recorded_set).copied().collect();
+    assert_eq!(
+        all,
+        accepted,
+        "{} ran, {} recorded, {} accepted",
+        ran.len(),
+        recorded.len(),
+        accepted.len()
+    );
+    assert_eq!(count, recorded.len(), "{message}");
+    eprintln!(
+        "census: {} accepted, {} ran to their end, {} recorded",
+        accepted.len(),
+        ran.len(),
+        recorded.len()
+    );
+    assert!(
+        containers_of(pid).is_empty(),
+        "left: {:?}",
+        containers_of(pid)
+    );
+}
