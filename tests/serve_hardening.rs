@@ -250,3 +250,188 @@ fn sigterm_with_hundreds_of_events_waiting_runs_or_records_every_one_and_leaves_
         containers_of(pid)
     );
 }
+
+/// Calls jot-serve from inside its sandbox (host network, raw HTTP/1.1 to
+/// `AWS_ENDPOINT_URL_LAMBDA`): the control plane unsigned, and Invoke of
+/// another function; returns the statuses and the sandbox's credentials.
+const PROBER: &str = r#"using Sockets
+function request(method, path, body)
+    hostport = replace(ENV["AWS_ENDPOINT_URL_LAMBDA"], "http://" => "")
+    host, port = split(hostport, ":")
+    s = connect(String(host), parse(Int, port))
+    write(s, string(method, " ", path, " HTTP/1.1\r\nHost: ", hostport, "\r\nContent-Length: ", sizeof(body), "\r\nConnection: close\r\n\r\n", body))
+    answer = read(s, String)
+    close(s)
+    head, text = split(answer, "\r\n\r\n"; limit = 2)
+    (parse(Int, split(head, " ")[2]), text)
+end
+function prober(x)
+    other = x["other"]
+    f = "/2015-03-31/functions"
+    invoked = request("POST", "$f/$other/invocations", "{}")
+    Dict("list" => request("GET", "$f/", "")[1],
+         "get" => request("GET", "$f/$other", "")[1],
+         "publish" => request("POST", "$f/$other/versions", "{}")[1],
+         "invoke" => invoked[1], "invoked" => invoked[2],
+         "key" => ENV["AWS_ACCESS_KEY_ID"], "secret" => ENV["AWS_SECRET_ACCESS_KEY"])
+end
+"#;
+
+const SECRET: &str = "hunter2-db-password";
+
+#[test]
+fn a_function_can_invoke_another_but_neither_read_nor_change_the_control_plane() {
+    let prober = script("prober.jl", PROBER);
+    let target = script("target.jl", "target(x) = \"target ran\"\n");
+    let prober_name = unique("probe");
+    let target_name = unique("target");
+    let descriptors = [
+        build(&prober.path, &["--arg-type", "Any", "--name", &prober_name]),
+        build(&target.path, &["--arg-type", "Any", "--name", &target_name]),
+    ]
+    .map(|d| d.trim().to_string())
+    .join("\n");
+    let env = format!("DB_PASSWORD={SECRET}");
+    let mut serve = Serve::start(&descriptors, &["--env", &env]);
+    let (code, _, body) = serve
+        .client()
+        .invoke(&prober_name, &format!(r#"{{"other": "{target_name}"}}"#));
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let inside: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (&inside["list"], &inside["get"], &inside["publish"]),
+        (
+            &serde_json::json!(403),
+            &serde_json::json!(403),
+            &serde_json::json!(403)
+        ),
+        "from inside the sandbox: {inside}"
+    );
+    assert_eq!(inside["invoke"], 200, "{inside}");
+    assert_eq!(inside["invoked"], "\"target ran\"");
+
+    // Signed with the sandbox's own credentials: Invoke only.
+    let sandbox = jot_tests::serve::Credentials {
+        access_key_id: inside["key"].as_str().unwrap().to_string(),
+        secret_access_key: jot_run::auth::Secret::new(inside["secret"].as_str().unwrap()),
+    };
+    assert_ne!(sandbox.access_key_id, serve.credentials.access_key_id);
+    let functions = "/2015-03-31/functions";
+    let control = [
+        ("GET", format!("{functions}/")),
+        ("GET", format!("{functions}/{target_name}")),
+        ("GET", format!("{functions}/{target_name}/configuration")),
+        ("POST", format!("{functions}/{target_name}/versions")),
+        ("POST", format!("{functions}/{target_name}/aliases")),
+        ("GET", format!("{functions}/{target_name}/aliases")),
+    ];
+    for client in [
+        Client::connect(&serve.addr).signing(sandbox.clone()),
+        Client::connect(&serve.addr),
+    ] {
+        let mut client = client;
+        for (method, path) in &control {
+            let (code, headers, body) = client.request(
+                method,
+                path,
+                &[],
+                br#"{"Name": "live", "FunctionVersion": "1"}"#,
+            );
+            let text = String::from_utf8_lossy(&body);
+            assert_eq!(code, 403, "{method} {path}: {text}");
+            assert!(
+                headers.contains(&("x-amzn-errortype".into(), "AccessDeniedException".into())),
+                "{headers:?}"
+            );
+            assert!(!text.contains(SECRET), "{text}");
+        }
+        assert_eq!(client.invoke(&target_name, "{}").0, 200);
+    }
+    let signed = Client::connect(&serve.addr)
+        .signing(sandbox)
+        .invoke(&target_name, "{}");
+    assert_eq!(
+        String::from_utf8_lossy(&signed.2),
+        "\"target ran\"",
+        "the sandbox's credentials invoke"
+    );
+    // A user key with a wrong secret: refused as AWS refuses it.
+    let forged = jot_tests::serve::Credentials {
+        access_key_id: serve.credentials.access_key_id.clone(),
+        secret_access_key: jot_run::auth::Secret::new("guessed"),
+    };
+    let (code, headers, _) = Client::connect(&serve.addr).signing(forged).request(
+        "GET",
+        &format!("{functions}/"),
+        &[],
+        b"",
+    );
+    assert_eq!(code, 403);
+    assert!(headers.contains(&(
+        "x-amzn-errortype".into(),
+        "InvalidSignatureException".into()
+    )));
+    // The user sees everything, the environment too; no version was published.
+    let mut user = serve.client();
+    let (code, _, body) = user.request("GET", &format!("{functions}/"), &[], b"");
+    assert_eq!(code, 200);
+    assert!(String::from_utf8_lossy(&body).contains(SECRET));
+    let (_, _, versions) = user.request(
+        "GET",
+        &format!("{functions}/{target_name}/versions"),
+        &[],
+        b"",
+    );
+    let versions: serde_json::Value = serde_json::from_slice(&versions).unwrap();
+    assert_eq!(
+        versions["Versions"].as_array().unwrap().len(),
+        2,
+        "{versions}"
+    );
+    // The status endpoint is open and shows no environment value.
+    let (code, _, status) = Client::connect(&serve.addr).request("GET", "/_jot/status", &[], b"");
+    assert_eq!(code, 200);
+    assert!(!String::from_utf8_lossy(&status).contains(SECRET));
+    assert_eq!(serve.stop("TERM"), 143);
+    assert!(serve.containers().is_empty());
+}
+
+#[test]
+fn requests_for_another_host_or_from_a_web_page_are_refused() {
+    let (_source, name, descriptor) = evfun();
+    let mut serve = Serve::start(&descriptor, &[]);
+    let invoke = format!("/2015-03-31/functions/{name}/invocations");
+    let port = serve.addr.rsplit(':').next().unwrap().to_string();
+    let ask = |request: String| {
+        jot_tests::serve::raw_exchange(&serve.addr, &request, Duration::from_secs(30))
+            .unwrap_or_default()
+    };
+    for (path, headers) in [
+        ("/_jot/status", format!("Host: evil.example:{port}\r\n")),
+        ("/_jot/status", "Host: evil.example\r\n".to_string()),
+        (invoke.as_str(), format!("Host: evil.example:{port}\r\n")),
+        (
+            invoke.as_str(),
+            format!("Host: 127.0.0.1:{port}\r\nOrigin: http://evil.example\r\n"),
+        ),
+        ("/_jot/status", String::new()),
+    ] {
+        let method = if path == "/_jot/status" {
+            "GET"
+        } else {
+            "POST"
+        };
+        let got = ask(format!(
+            "{method} {path} HTTP/1.1\r\n{headers}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        ));
+        assert!(got.starts_with("HTTP/1.1 403"), "{path} {headers:?}: {got}");
+        assert!(got.contains("AccessDeniedException"), "{got}");
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let got = ask(format!(
+            "POST {invoke} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        ));
+        assert!(got.starts_with("HTTP/1.1 200"), "{host}: {got}");
+    }
+    assert_eq!(serve.stop("TERM"), 143);
+}

@@ -147,20 +147,14 @@ fn create(path: &std::path::Path) -> std::io::Result<std::fs::File> {
         .open(path)
 }
 
-/// `$XDG_STATE_HOME/jot/dead-letter/jot-serve-PID-EPOCH.ndjson` (else
-/// `~/.local/state/…`, else the temporary directory).
+/// `STATE/dead-letter/jot-serve-PID-EPOCH.ndjson` (see [`crate::state_dir`]).
 fn default_path() -> PathBuf {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
     let epoch = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    state
-        .join("jot/dead-letter")
+    crate::state_dir()
+        .join("dead-letter")
         .join(format!("jot-serve-{}-{epoch}.ndjson", std::process::id()))
 }
 

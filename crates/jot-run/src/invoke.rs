@@ -229,16 +229,20 @@ async fn read_payload(request: Request<Incoming>, limit: usize) -> Result<Bytes,
     Ok(payload)
 }
 
-/// A control-plane request's JSON body (empty → `{}`), at most 1 MB.
-pub(crate) async fn read_json(request: Request<Incoming>) -> Result<serde_json::Value, ApiError> {
-    let body = Limited::new(request.into_body(), 1 << 20)
+/// A body of at most `limit` bytes.
+pub(crate) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    Limited::new(body, limit)
         .collect()
         .await
-        .map_err(|_| ApiError::too_large("the request body is larger than 1 MB"))?
-        .to_bytes();
+        .map(|b| b.to_bytes())
+        .map_err(|_| ApiError::too_large(format!("the request body is larger than {limit} bytes")))
+}
+
+/// A control-plane request's JSON body (empty → `{}`).
+pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     if body.is_empty() {
         return Ok(serde_json::json!({}));
     }
-    serde_json::from_slice(&body)
+    serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid_content(format!("the request body is not JSON: {e}")))
 }

@@ -43,6 +43,8 @@ pub struct Options {
     pub webhook_secret: Option<jot_core::image_ref::Secret>,
     /// Rebuild and roll out functions whose source changed.
     pub watch: bool,
+    /// The user's credentials (the control plane) and the sandboxes' (Invoke only).
+    pub keys: crate::auth::Keys,
 }
 
 pub(crate) struct Entry {
@@ -71,6 +73,9 @@ pub struct Service {
     pub(crate) dead_letter: DeadLetter,
     pub(crate) stopping: watch::Sender<bool>,
     pub(crate) started: SystemTime,
+    /// Where the server listens: the only `Host` it answers, and the
+    /// endpoint sandboxes are given.
+    pub(crate) address: std::net::SocketAddr,
     /// Serialises rollouts per service, so two never race for one version
     /// number (and a shutdown waits for the one under way).
     rollout: Mutex<()>,
@@ -88,14 +93,18 @@ pub struct Shutdown {
 
 impl Service {
     /// Creates version 1 of each function, starts its provisioned sandboxes
-    /// (before any traffic), and its Event worker.
+    /// (before any traffic), and its Event worker; the server will listen
+    /// on `address`.
     pub async fn start(
         docker: &Docker,
         served: Vec<Served>,
         options: Options,
+        address: std::net::SocketAddr,
     ) -> jot_core::Result<Arc<Service>> {
         let mut entries = BTreeMap::new();
+        let sandbox_environment = sandbox_environment(&options.keys, address);
         for mut s in served {
+            s.settings.sandbox_environment = sandbox_environment.clone();
             let places = s.settings.event_queue.max(1);
             let (events, receiver) = mpsc::channel(places);
             s.settings.labels.push((
@@ -136,6 +145,7 @@ impl Service {
             in_flight: Arc::default(),
             stopping: watch::Sender::new(false),
             started: SystemTime::now(),
+            address,
             rollout: Mutex::new(()),
             workers: Mutex::new(Vec::new()),
         });
@@ -441,6 +451,31 @@ impl Service {
         self.in_flight.wait_idle(CUT_GRACE).await;
         removed + crate::owner::remove_own(&self.docker).await
     }
+}
+
+/// What every sandbox gets from jot-serve: Invoke-only credentials and the
+/// endpoint, so a function's AWS SDK calls other functions here (as a
+/// function on Lambda calls Lambda with its role's credentials).
+fn sandbox_environment(
+    keys: &crate::auth::Keys,
+    address: std::net::SocketAddr,
+) -> Vec<(String, String)> {
+    let host = if address.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], address.port()))
+    } else {
+        address
+    };
+    vec![
+        (
+            "AWS_ACCESS_KEY_ID".into(),
+            keys.sandbox.access_key_id.clone(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            keys.sandbox.secret_access_key.expose().to_string(),
+        ),
+        ("AWS_ENDPOINT_URL_LAMBDA".into(), format!("http://{host}")),
+    ]
 }
 
 /// How long work cut by the sandboxes' removal may take to record itself.

@@ -1,6 +1,7 @@
 //! `jot-serve`'s run: clean up strays, listen, start the service, print the
 //! endpoint, serve until a signal, then stop gracefully.
 
+pub mod credentials;
 pub mod settings;
 
 use std::io::Write;
@@ -8,8 +9,16 @@ use std::io::Write;
 use jot_core::{Error, Result, cli, output};
 use jot_run::{Options, Served, Service};
 
-/// Serves `served` on `bind:port` until SIGINT/SIGTERM; ends with the signal's exit.
-pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -> Result<()> {
+/// Serves `served` on `bind:port` until SIGINT/SIGTERM; ends with the
+/// signal's exit. The user's credentials go to `credentials_file` (else a
+/// file of jot-serve's own), removed at the end.
+pub async fn run(
+    bind: &str,
+    port: u16,
+    served: Vec<Served>,
+    options: Options,
+    credentials_file: Option<std::path::PathBuf>,
+) -> Result<()> {
     let loopback = bind
         .parse::<std::net::IpAddr>()
         .is_ok_and(|ip| ip.is_loopback())
@@ -33,8 +42,11 @@ pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -
     let address = listener
         .local_addr()
         .map_err(|e| Error::io("reading the listening address", e))?;
+    let credentials =
+        credentials::CredentialsFile::write(credentials_file, address.port(), &options.keys.user)?;
+    let region = options.region.clone();
     let service = tokio::select! {
-        service = Service::start(&docker, served, options) => service?,
+        service = Service::start(&docker, served, options, address) => service?,
         signal = cli::stop_requested() => {
             jot_run::owner::remove_own(&docker).await;
             return Err(cli::interrupted(signal, "stopped while starting; every sandbox was removed"));
@@ -51,6 +63,10 @@ pub async fn run(bind: &str, port: u16, served: Vec<Served>, options: Options) -
             function.name, function.name
         ));
     }
+    output::note(format!(
+        "for the control plane (list, get, versions, aliases): {}",
+        credentials.export_line(&endpoint, &region)
+    ));
     let server = tokio::spawn(service.clone().serve(listener));
     let signal = cli::stop_requested().await;
     output::note("stopping: finishing the invocations in flight, then removing the sandboxes");

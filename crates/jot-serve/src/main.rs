@@ -65,6 +65,10 @@ struct Args {
     /// Rebuild a function when its responder source changes and roll out the new version
     #[arg(long)]
     watch: bool,
+    /// Where to write the control plane's credentials (an AWS credentials file, profile
+    /// jot-serve, mode 0600, removed at exit) [default: $XDG_STATE_HOME/jot/serve/PORT.credentials]
+    #[arg(long, value_name = "FILE")]
+    credentials_file: Option<PathBuf>,
     /// HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda
     /// answers, or e.g. 500 for proxies that look only at the status (MiniStack)
     /// [default: jot.toml's [serve], else 200]
@@ -103,6 +107,7 @@ async fn serve(args: Args) -> Result<()> {
         pids_limit: None,
         event_queue: args.event_queue as usize,
         labels: Vec::new(),
+        sandbox_environment: Vec::new(),
     };
     let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
     let mut served = Served::from_descriptors(&descriptors, &settings)?;
@@ -137,6 +142,14 @@ async fn serve(args: Args) -> Result<()> {
             .filter(|s| !s.is_empty())
             .map(jot_core::image_ref::Secret::new),
         watch: args.watch,
+        keys: jot_run::auth::Keys::generate(),
     };
-    jot_serve::run(&server.bind, server.port, served, options).await
+    jot_serve::run(
+        &server.bind,
+        server.port,
+        served,
+        options,
+        args.credentials_file,
+    )
+    .await
 }
