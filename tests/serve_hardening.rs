@@ -435,3 +435,77 @@ fn requests_for_another_host_or_from_a_web_page_are_refused() {
     }
     assert_eq!(serve.stop("TERM"), 143);
 }
+
+#[test]
+fn half_sent_requests_are_closed_after_the_header_timeout_while_others_are_served() {
+    use std::io::{Read, Write};
+    let (_source, name, descriptor) = evfun();
+    let mut serve = Serve::start(&descriptor, &["--min-instances", "1"]);
+    let started = std::time::Instant::now();
+    let mut half_sent: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&serve.addr).unwrap();
+            // A request head that never ends.
+            write!(
+                stream,
+                "POST /2015-03-31/functions/{name}/invocations HTTP/1.1\r\nHost: {}\r\n",
+                serve.addr
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    // Meanwhile another client is answered at once.
+    let mut client = serve.client();
+    for _ in 0..5 {
+        assert_eq!(client.invoke(&name, "{}").0, 200);
+    }
+    assert!(started.elapsed() < Duration::from_secs(8));
+    for stream in &mut half_sent {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut rest = Vec::new();
+        // EOF (or a reset): jot-serve closed it; a read timeout fails the test.
+        if let Err(e) = stream.read_to_end(&mut rest) {
+            assert_ne!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock,
+                "still open after {:?}",
+                started.elapsed()
+            );
+            assert_ne!(e.kind(), std::io::ErrorKind::TimedOut);
+        }
+    }
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after >= Duration::from_secs(9) && closed_after < Duration::from_secs(25),
+        "closed after {closed_after:?} (the header timeout is 10 s)"
+    );
+    eprintln!("200 half-sent requests closed after {closed_after:?}");
+    assert_eq!(serve.client().invoke(&name, "{}").0, 200);
+    assert_eq!(serve.stop("TERM"), 143);
+}
+
+#[test]
+fn a_function_url_event_over_6_mb_from_a_smaller_body_is_413() {
+    let (_source, name, descriptor) = evfun();
+    let mut serve = Serve::start(&descriptor, &[]);
+    // 5 MB of bytes that are not UTF-8: base64 in the event makes it 6.7 MB.
+    let body: Vec<u8> = (0..5 * 1024 * 1024).map(|i| (i % 7) as u8 | 0x80).collect();
+    let (code, _, answer) =
+        serve
+            .client()
+            .request("POST", &format!("/lambda-url/{name}/upload"), &[], &body);
+    assert_eq!(code, 413, "{}", String::from_utf8_lossy(&answer));
+    assert!(
+        String::from_utf8_lossy(&answer).contains("Lambda takes at most"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let small = serve
+        .client()
+        .request("POST", &format!("/lambda-url/{name}/upload"), &[], b"{}");
+    assert_eq!(small.0, 200, "{}", String::from_utf8_lossy(&small.2));
+    assert_eq!(serve.stop("TERM"), 143);
+}

@@ -201,6 +201,7 @@ impl Service {
             listener,
             move |request| crate::router::handle(service.clone(), request),
             stop,
+            Some(HEADER_TIMEOUT),
         )
         .await
     }
@@ -477,6 +478,10 @@ fn sandbox_environment(
         ("AWS_ENDPOINT_URL_LAMBDA".into(), format!("http://{host}")),
     ]
 }
+
+/// How long a client may take to send a request's head, and how long an
+/// idle keep-alive connection stays open.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long work cut by the sandboxes' removal may take to record itself.
 const CUT_GRACE: Duration = Duration::from_secs(5);
