@@ -509,3 +509,31 @@ fn a_function_url_event_over_6_mb_from_a_smaller_body_is_413() {
     assert_eq!(small.0, 200, "{}", String::from_utf8_lossy(&small.2));
     assert_eq!(serve.stop("TERM"), 143);
 }
+
+#[test]
+fn a_busy_port_and_a_short_webhook_secret_are_one_line_each_not_an_internal_error() {
+    let (_source, _name, descriptor) = evfun();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = jot_tests::run_with_stdin(
+        jot_tests::jot("jot-serve").args(["--port", &port]),
+        descriptor.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("port {port}")) && stderr.contains("in use"),
+        "{stderr}"
+    );
+    let output = jot_tests::run_with_stdin(
+        jot_tests::jot("jot-serve")
+            .args(["--port", "0"])
+            .env("JOT_WEBHOOK_SECRET", "x"),
+        descriptor.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at least 16"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

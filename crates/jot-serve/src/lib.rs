@@ -38,7 +38,13 @@ pub async fn run(
     }
     let listener = tokio::net::TcpListener::bind((bind, port))
         .await
-        .map_err(|e| Error::io(format!("listening on {}:{}", bind, port), e))?;
+        .map_err(|e| match e.kind() {
+            // One line naming the port, exit 5 (bad input), not an internal error.
+            std::io::ErrorKind::AddrInUse => Error::InvalidInput(format!(
+                "port {port} on {bind} is in use (another jot-serve?): choose another with --port, or --port 0 for a free one"
+            )),
+            _ => Error::io(format!("listening on {}:{}", bind, port), e),
+        })?;
     let address = listener
         .local_addr()
         .map_err(|e| Error::io("reading the listening address", e))?;

@@ -89,6 +89,24 @@ struct Args {
 
 jot_core::output_args!(Args);
 
+/// `JOT_WEBHOOK_SECRET`: at least 16 bytes (a short one can be guessed from
+/// the signatures of a few deliveries), or refused at start.
+fn webhook_secret() -> Result<Option<jot_core::image_ref::Secret>> {
+    match std::env::var("JOT_WEBHOOK_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(secret) if secret.len() < jot_run::hooks::MIN_SECRET_BYTES => {
+            Err(jot_core::Error::Usage(format!(
+                "JOT_WEBHOOK_SECRET has {} bytes; use at least {} (e.g. openssl rand -hex 32)",
+                secret.len(),
+                jot_run::hooks::MIN_SECRET_BYTES
+            )))
+        }
+        secret => Ok(secret.map(jot_core::image_ref::Secret::new)),
+    }
+}
+
 fn main() -> ExitCode {
     cli::run_multi_thread(serve)
 }
@@ -137,10 +155,7 @@ async fn serve(args: Args) -> Result<()> {
         function_error_status: jot_run::router::status_code(server.function_error_status)?,
         dead_letter: args.dead_letter,
         event_retry_delay: Duration::from_millis(args.event_retry_delay),
-        webhook_secret: std::env::var("JOT_WEBHOOK_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(jot_core::image_ref::Secret::new),
+        webhook_secret: webhook_secret()?,
         watch: args.watch,
         keys: jot_run::auth::Keys::generate(),
     };
