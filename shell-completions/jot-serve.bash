@@ -23,7 +23,7 @@ _jot__serve() {
 
     case "${cmd}" in
         jot__serve)
-            opts="-q -v -h -V --bind --port --max-concurrency --queue --min-instances --idle-timeout --timeout --memory --cpus --pids-limit --event-queue --dead-letter --event-retry-delay --watch --function-error-status --env --config --env-name --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --bind --port --max-concurrency --queue --min-instances --idle-timeout --timeout --memory --cpus --pids-limit --event-queue --dead-letter --event-retry-delay --watch --credentials-file --function-error-status --env --config --env-name --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,6 +78,10 @@ _jot__serve() {
                     return 0
                     ;;
                 --event-retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --credentials-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

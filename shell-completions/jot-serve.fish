@@ -11,6 +11,7 @@ complete -c jot-serve -l pids-limit -d 'Most processes a sandbox may run [defaul
 complete -c jot-serve -l event-queue -d 'Event invocations that may wait per function; beyond it, 429' -r
 complete -c jot-serve -l dead-letter -d 'File receiving one NDJSON record per Event invocation that failed all 3 attempts' -r -F
 complete -c jot-serve -l event-retry-delay -d 'Milliseconds before the first Event retry (the second waits twice as long)' -r
+complete -c jot-serve -l credentials-file -d 'Where to write the control plane\'s credentials (an AWS credentials file, profile jot-serve, mode 0600, removed at exit) [default: $XDG_STATE_HOME/jot/serve/PORT.credentials]' -r -F
 complete -c jot-serve -l function-error-status -d 'HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda answers, or e.g. 500 for proxies that look only at the status (MiniStack) [default: jot.toml\'s [serve], else 200]' -r
 complete -c jot-serve -l env -d 'Environment variable for the functions (NAME=VALUE, repeatable; over the descriptor\'s and jot.toml\'s)' -r
 complete -c jot-serve -l config -d 'Settings file for every function [default: the jot.toml beside each responder]' -r -F

@@ -34,7 +34,7 @@ fn the_webhook_rebuilds_on_a_signed_push_and_refuses_anything_else() {
     let source = script("hookfun.jl", "hookfun(x) = \"v1\"\n");
     let name = unique("hook");
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
-    let secret = "a-shared-secret";
+    let secret = "a-shared-secret-of-32-bytes-long";
     let serve = Serve::start_with_env(
         &descriptor,
         &[],
@@ -56,15 +56,21 @@ fn the_webhook_rebuilds_on_a_signed_push_and_refuses_anything_else() {
     assert_eq!(body_of(&client.invoke(&name, "{}")), "v1");
 
     let signature = github_signature(secret, push);
-    let (code, _, body) = client.request(
-        "POST",
-        &hook,
-        &[("X-Hub-Signature-256", &signature)],
-        push.as_bytes(),
-    );
+    let delivery = [
+        ("X-Hub-Signature-256", signature.as_str()),
+        ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+    ];
+    let (code, _, body) = client.request("POST", &hook, &delivery, push.as_bytes());
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(answer["Version"], "2");
+    assert_eq!(body_of(&client.invoke(&name, "{}")), "v2");
+    // The same delivery again (a replay): answered, ignored.
+    std::fs::write(&source.path, "hookfun(x) = \"v3\"\n").unwrap();
+    let (code, _, body) = client.request("POST", &hook, &delivery, push.as_bytes());
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body_of(&(code, vec![], body))["Ignored"], true);
+    assert_eq!(serve.status()["functions"][0]["latest"], 2);
     assert_eq!(body_of(&client.invoke(&name, "{}")), "v2");
 }
 

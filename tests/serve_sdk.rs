@@ -1,6 +1,6 @@
 //! jot-serve through real AWS clients: boto3 and the AWS CLI (from PyPI, in
 //! the virtualenv scripts/ensure-sdk-clients.sh makes) with nothing changed
-//! but the endpoint: invoke, function errors, qualifiers, log tail, DryRun,
+//! but the endpoint and the credentials jot-serve wrote (its profile): invoke, function errors, qualifiers, log tail, DryRun,
 //! Event retries to the dead-letter file, list/get, a --watch rollout to
 //! version 2, an alias splitting 1,000 calls by its weights, and every
 //! sandbox's AWS_LAMBDA_FUNCTION_VERSION agreeing with X-Amz-Executed-Version.
@@ -57,6 +57,11 @@ fn boto3_and_the_aws_cli_use_jot_serve_as_lambda() {
         .arg(&dead_letter)
         .arg(V2)
         .env("JOT_BASE_IMAGE", jot_tests::base_image())
+        // As jot-serve's start line says: its credentials file and profile.
+        .env("AWS_SHARED_CREDENTIALS_FILE", serve.credentials_file())
+        .env("AWS_PROFILE", "jot-serve")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
         .output()
         .expect("run python");
     let stdout = String::from_utf8_lossy(&output.stdout);

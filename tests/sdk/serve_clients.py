@@ -1,4 +1,5 @@
-"""jot-serve driven by boto3 and the AWS CLI, unchanged but for endpoint_url.
+"""jot-serve driven by boto3 and the AWS CLI, unchanged but for endpoint_url and
+the credentials jot-serve wrote (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE=jot-serve).
 
 Run by tests/serve_sdk.rs: python serve_clients.py ENDPOINT NAME SOURCE DEAD_LETTER V2_SOURCE_TEXT
 Exits non-zero (with the failed assertion) when jot-serve does not answer as Lambda does.
@@ -14,12 +15,11 @@ import boto3
 from botocore.config import Config
 
 endpoint, name, source, dead_letter, v2_code = sys.argv[1:6]
-client = boto3.client(
+session = boto3.Session(profile_name=os.environ["AWS_PROFILE"])
+client = session.client(
     "lambda",
     endpoint_url=endpoint,
     region_name="us-east-1",
-    aws_access_key_id="local",
-    aws_secret_access_key="local",
     # One attempt: a retried 429 or 5xx would hide what jot-serve answered.
     config=Config(retries={"total_max_attempts": 1}, read_timeout=120),
 )
@@ -60,6 +60,16 @@ expect_error(client.exceptions.ResourceNotFoundException,
 expect_error(client.exceptions.InvalidParameterValueException, FunctionName=name, InvocationType="Bogus")
 expect_error(client.exceptions.InvalidRequestContentException, FunctionName=name, Payload=b"{not json")
 print("ok: qualifier and parameter errors", flush=True)
+
+# The control plane answers the user alone: wrong credentials are refused as on AWS.
+stranger = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="AKIASTRANGER", aws_secret_access_key="guess",
+                        config=Config(retries={"total_max_attempts": 1}))
+try:
+    stranger.list_functions()
+    raise AssertionError("list_functions with a stranger's keys was answered")
+except stranger.exceptions.ClientError as e:
+    check("stranger refused", e.response["ResponseMetadata"]["HTTPStatusCode"] == 403, e.response)
 
 functions = client.list_functions()["Functions"]
 check("list functions", any(f["FunctionName"] == name for f in functions), functions)
@@ -121,8 +131,7 @@ for _ in range(1000):
 check("weighted routing", 250 <= counts["2"] <= 350, counts)
 
 # The AWS CLI: update the alias to version 2 alone, list aliases, invoke it.
-env = dict(os.environ, AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",
-           AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1")
+env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1")
 aws = os.path.join(os.path.dirname(sys.executable), "aws")
 
 

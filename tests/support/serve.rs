@@ -8,11 +8,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::jot;
+pub use jot_run::auth::Credentials;
 
 pub struct Serve {
     pub child: Child,
     pub endpoint: String,
     pub addr: String,
+    /// The user's credentials jot-serve wrote (its `--credentials-file`).
+    pub credentials: Credentials,
+    /// Holds the credentials file's directory.
+    _state: tempfile::TempDir,
 }
 
 impl Serve {
@@ -23,13 +28,27 @@ impl Serve {
 
     /// As [`Serve::start`], with extra environment variables for jot-serve.
     pub fn start_with_env(descriptors: &str, args: &[&str], env: &[(&str, &str)]) -> Serve {
+        Serve::start_with(descriptors, args, env, Stdio::inherit())
+    }
+
+    /// As [`Serve::start_with_env`], with jot-serve's stderr going to `stderr`.
+    pub fn start_with(
+        descriptors: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Serve {
+        let state = tempfile::tempdir().expect("a directory for the credentials");
+        let credentials_file = state.path().join("credentials");
         let mut child = jot("jot-serve")
             .args(["--port", "0"])
+            .arg("--credentials-file")
+            .arg(&credentials_file)
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start jot-serve");
         let mut stdin = child.stdin.take().unwrap();
@@ -42,11 +61,19 @@ impl Serve {
         assert!(line.starts_with("http://"), "jot-serve printed {line:?}");
         let endpoint = line.trim().to_string();
         let addr = endpoint.trim_start_matches("http://").to_string();
+        let credentials = read_credentials(&credentials_file);
         Serve {
             child,
             endpoint,
             addr,
+            credentials,
+            _state: state,
         }
+    }
+
+    /// The credentials file jot-serve wrote (removed when it ends).
+    pub fn credentials_file(&self) -> std::path::PathBuf {
+        self._state.path().join("credentials")
     }
 
     pub fn pid(&self) -> u32 {
@@ -58,8 +85,9 @@ impl Serve {
         &self.addr
     }
 
+    /// A client signing every request with the user's credentials.
     pub fn client(&self) -> Client {
-        Client::connect(&self.addr)
+        Client::connect(&self.addr).signing(self.credentials.clone())
     }
 
     /// Sends `signal` (e.g. "TERM") and returns the exit code.
@@ -70,6 +98,17 @@ impl Serve {
             .expect("wait jot-serve")
             .code()
             .unwrap_or(-1)
+    }
+
+    /// Resident memory of jot-serve now, in KB.
+    pub fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("jot-serve's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
     }
 
     /// Containers (running or not) labelled as this server's.
@@ -154,10 +193,26 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     check()
 }
 
-/// A keep-alive HTTP/1.1 connection.
+/// The access key and secret in an AWS shared-credentials file.
+pub fn read_credentials(path: &std::path::Path) -> Credentials {
+    let text = std::fs::read_to_string(path).expect("jot-serve's credentials file");
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim_start_matches([' ', '=']).trim().to_string())
+            .unwrap_or_else(|| panic!("{key} in {text}"))
+    };
+    Credentials {
+        access_key_id: value("aws_access_key_id"),
+        secret_access_key: jot_run::auth::Secret::new(value("aws_secret_access_key")),
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection, signing its requests (SigV4) when given credentials.
 pub struct Client {
     stream: BufReader<TcpStream>,
     host: String,
+    credentials: Option<Credentials>,
 }
 
 /// (status, headers lower-cased, body)
@@ -173,16 +228,48 @@ impl Client {
         Client {
             stream: BufReader::new(stream),
             host: addr.to_string(),
+            credentials: None,
         }
     }
 
+    /// This client, signing with `credentials` from now on.
+    pub fn signing(mut self, credentials: Credentials) -> Client {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// This client, signing nothing from now on.
+    pub fn unsigned(mut self) -> Client {
+        self.credentials = None;
+        self
+    }
+
     pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) {
+        let length = body.len().to_string();
+        let mut sent: Vec<(&str, &str)> = vec![("Host", &self.host), ("Content-Length", &length)];
+        sent.extend_from_slice(headers);
+        let signature = self.credentials.as_ref().map(|credentials| {
+            jot_run::auth::sign(
+                credentials,
+                "us-east-1",
+                method,
+                path,
+                &sent,
+                body,
+                std::time::SystemTime::now(),
+            )
+        });
         let mut request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
             self.host,
             body.len()
         )
         .into_bytes();
+        if let Some((authorization, date)) = &signature {
+            request.extend_from_slice(
+                format!("Authorization: {authorization}\r\nX-Amz-Date: {date}\r\n").as_bytes(),
+            );
+        }
         for (name, value) in headers {
             request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }

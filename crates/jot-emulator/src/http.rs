@@ -25,14 +25,21 @@ where
     F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
 {
     let (_never, stop) = watch::channel(false);
-    serve_until(listener, handle, stop).await
+    serve_until(listener, handle, stop, None).await
 }
 
 /// As [`serve`], until `stop` turns true: then it stops accepting, lets every
 /// open connection finish the request it is serving (idle keep-alive
-/// connections close at once), and returns when all have closed.
-pub async fn serve_until<H, F>(listener: TcpListener, handle: H, mut stop: watch::Receiver<bool>)
-where
+/// connections close at once), and returns when all have closed. With
+/// `header_timeout`, a connection that has not sent a whole request head
+/// within it (a half-sent request, or an idle keep-alive connection) is
+/// closed, so no client holds a connection open for nothing.
+pub async fn serve_until<H, F>(
+    listener: TcpListener,
+    handle: H,
+    mut stop: watch::Receiver<bool>,
+    header_timeout: Option<Duration>,
+) where
     H: Fn(Request<Incoming>) -> F + Clone + Send + 'static,
     F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
 {
@@ -55,9 +62,15 @@ where
         let mut stop = stop.clone();
         connections.spawn(async move {
             let service = hyper::service::service_fn(handle);
-            let connection = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.keep_alive(true);
+            if let Some(timeout) = header_timeout {
+                builder
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(timeout);
+            }
+            let connection =
+                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::pin!(connection);
             let stopped = tokio::select! {
                 _ = connection.as_mut() => false,

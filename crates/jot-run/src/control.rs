@@ -236,14 +236,14 @@ pub fn status(service: &Service) -> Value {
                 })
                 .collect();
             let (p50, p99) = function.stats.percentiles().unwrap_or((0.0, 0.0));
+            let (depth, capacity) = entry.queue();
             json!({
                 "name": function.name,
                 "latest": function.latest().number,
                 "versions": versions,
                 "aliases": function.aliases().iter().map(|a| alias_json(service, function, a)).collect::<Vec<_>>(),
                 "concurrency": { "limit": function.admission.limit(), "running": running, "waiting": waiting },
-                "event_queue": { "depth": entry.events.max_capacity() - entry.events.capacity(),
-                                  "capacity": entry.events.max_capacity() },
+                "event_queue": { "depth": depth, "capacity": capacity },
                 "invocations": function.stats.invocations.load(Ordering::Relaxed),
                 "errors": function.stats.errors.load(Ordering::Relaxed),
                 "throttled": function.admission.throttled.load(Ordering::Relaxed),

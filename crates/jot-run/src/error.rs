@@ -78,6 +78,15 @@ impl ApiError {
         )
     }
 
+    /// 403 with AWS's error type (AccessDeniedException, InvalidSignatureException …).
+    pub fn forbidden(error_type: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, error_type, message)
+    }
+
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::forbidden("AccessDeniedException", message)
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UnauthorizedException", message)
     }

@@ -1,15 +1,23 @@
 //! Event (asynchronous) invocations as Lambda runs them: a bounded queue per
 //! function (full → 429), each event tried once and retried twice on an
 //! error, then written to the on-failure destination (`--dead-letter FILE`,
-//! one NDJSON record in Lambda's destination shape). Events still queued at
-//! shutdown are recorded there too, so none is lost silently.
+//! else a file jot-serve names; one NDJSON record in Lambda's destination
+//! shape). Events still queued at shutdown are recorded there too, so none
+//! is lost silently.
+//!
+//! The bound: an accepted Event holds one of the function's `--event-queue`
+//! places from its 202 until it is done (answered, or recorded), waiting,
+//! running and between retries alike, so at most that many Events (each at
+//! most 256 KB) are held per function.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// Lambda tries an Event invocation three times in all.
 pub const ATTEMPTS: u32 = 3;
@@ -21,6 +29,8 @@ pub struct QueuedEvent {
     pub payload: Bytes,
     pub qualifier: Option<String>,
     pub queued_at: SystemTime,
+    /// Its place in the function's queue, given back when the event is dropped.
+    pub place: OwnedSemaphorePermit,
 }
 
 /// How the last attempt ended, for the destination record.
@@ -32,27 +42,55 @@ pub struct Failure {
     pub response: Option<Bytes>,
 }
 
-/// The on-failure destination: an NDJSON file, or (without one) stderr.
+impl Failure {
+    /// An Event the shutdown came before: never tried.
+    pub fn never_ran() -> Failure {
+        Failure {
+            attempts: 0,
+            condition: "ShutdownBeforeInvocation",
+            executed_version: jot_core::names::LATEST.into(),
+            function_error: None,
+            response: None,
+        }
+    }
+}
+
+/// The on-failure destination: `--dead-letter FILE`, else a file of
+/// jot-serve's own (created 0600 at the first record and named on stderr).
 pub struct DeadLetter {
-    file: Option<(PathBuf, Mutex<std::fs::File>)>,
+    path: PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+    recorded: AtomicUsize,
 }
 
 impl DeadLetter {
+    /// `--dead-letter FILE` (opened now, so a bad path fails at start), or
+    /// none: a file under the user's state directory, created when needed.
     pub fn open(path: Option<PathBuf>) -> Result<Self, jot_core::Error> {
-        let file = match path {
-            None => None,
+        let (path, file) = match path {
             Some(path) => {
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(|e| {
-                        jot_core::Error::io(format!("opening --dead-letter {}", path.display()), e)
-                    })?;
-                Some((path, Mutex::new(file)))
+                let file = create(&path).map_err(|e| {
+                    jot_core::Error::io(format!("opening --dead-letter {}", path.display()), e)
+                })?;
+                (path, Some(file))
             }
+            None => (default_path(), None),
         };
-        Ok(DeadLetter { file })
+        Ok(DeadLetter {
+            path,
+            file: Mutex::new(file),
+            recorded: AtomicUsize::new(0),
+        })
+    }
+
+    /// Where records go.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Records written so far.
+    pub fn count(&self) -> usize {
+        self.recorded.load(Ordering::SeqCst)
     }
 
     /// Writes one record (one line, one write, so concurrent records never interleave).
@@ -60,23 +98,64 @@ impl DeadLetter {
         let record = destination_record(function_arn, event, failure);
         let mut line = record.to_string();
         line.push('\n');
-        match &self.file {
-            Some((path, file)) => {
-                let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = file.write_all(line.as_bytes()) {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if file.is_none() {
+            match create(&self.path) {
+                Ok(created) => {
+                    jot_core::output::note(format!(
+                        "Event invocations that failed or never ran are recorded in {} (set --dead-letter FILE to choose)",
+                        self.path.display()
+                    ));
+                    *file = Some(created);
+                }
+                Err(e) => {
                     jot_core::output::warn(format!(
-                        "warning: could not write to {}: {e}; the record: {}",
-                        path.display(),
+                        "warning: could not create {}: {e}; the record: {}",
+                        self.path.display(),
                         line.trim_end()
                     ));
+                    return;
                 }
             }
-            None => jot_core::output::warn(format!(
-                "warning: an Event invocation failed and no --dead-letter file is set: {}",
+        }
+        let written = file.as_mut().map(|f| f.write_all(line.as_bytes()));
+        match written {
+            Some(Ok(())) => {
+                self.recorded.fetch_add(1, Ordering::SeqCst);
+            }
+            Some(Err(e)) => jot_core::output::warn(format!(
+                "warning: could not write to {}: {e}; the record: {}",
+                self.path.display(),
                 line.trim_end()
             )),
+            None => {}
         }
     }
+}
+
+/// Opens `path` for appending, readable by the user alone when created
+/// (payloads may hold anything).
+fn create(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// `STATE/dead-letter/jot-serve-PID-EPOCH.ndjson` (see [`crate::state_dir`]).
+fn default_path() -> PathBuf {
+    let epoch = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    crate::state_dir()
+        .join("dead-letter")
+        .join(format!("jot-serve-{}-{epoch}.ndjson", std::process::id()))
 }
 
 /// Lambda's on-failure destination record.

@@ -44,6 +44,14 @@ async fn try_handle(
         .resolve(None)
         .ok_or_else(|| ApiError::not_found(format!("Function not found: {name}")))?;
     let event = event(name, &format!("/{path}"), request).await?;
+    // Headers and base64 make the event larger than the body: Lambda
+    // refuses an event over its payload limit as too large, not as a fault.
+    if event.len() > MAX_PAYLOAD_BYTES {
+        return Err(ApiError::too_large(format!(
+            "the function URL's event is {} bytes; Lambda takes at most {MAX_PAYLOAD_BYTES}",
+            event.len()
+        )));
+    }
     let ran = crate::invoke::run_sync(&function, &target, event, false, working).await?;
     Ok(match ran.invocation.outcome {
         Outcome::Response(body) => proxy_response(&body),

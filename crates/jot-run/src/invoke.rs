@@ -93,20 +93,27 @@ async fn try_invoke(
     match kind {
         InvocationType::DryRun => Ok(reply(StatusCode::NO_CONTENT, Bytes::new())),
         InvocationType::Event => {
+            let entry = &service.entries[&function.name];
+            // A place in the queue first: none free → 429, nothing accepted.
+            let Ok(place) = entry.places.clone().try_acquire_owned() else {
+                function
+                    .admission
+                    .throttled
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Err(ApiError::throttled("EventQueueFull"));
+            };
             let request_id = uuid::Uuid::new_v4().to_string();
             let event = QueuedEvent {
                 request_id: request_id.clone(),
                 payload,
                 qualifier,
                 queued_at: SystemTime::now(),
+                place,
             };
-            let entry = &service.entries[&function.name];
+            // The channel holds as many as there are places: only a
+            // shutdown (its worker gone) refuses.
             if entry.events.try_send(event).is_err() {
-                function
-                    .admission
-                    .throttled
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return Err(ApiError::throttled("EventQueueFull"));
+                return Err(ApiError::unavailable("jot-serve is shutting down"));
             }
             let mut response = reply(StatusCode::ACCEPTED, Bytes::new());
             set(&mut response, "x-amzn-requestid", &request_id);
@@ -222,16 +229,20 @@ async fn read_payload(request: Request<Incoming>, limit: usize) -> Result<Bytes,
     Ok(payload)
 }
 
-/// A control-plane request's JSON body (empty → `{}`), at most 1 MB.
-pub(crate) async fn read_json(request: Request<Incoming>) -> Result<serde_json::Value, ApiError> {
-    let body = Limited::new(request.into_body(), 1 << 20)
+/// A body of at most `limit` bytes.
+pub(crate) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    Limited::new(body, limit)
         .collect()
         .await
-        .map_err(|_| ApiError::too_large("the request body is larger than 1 MB"))?
-        .to_bytes();
+        .map(|b| b.to_bytes())
+        .map_err(|_| ApiError::too_large(format!("the request body is larger than {limit} bytes")))
+}
+
+/// A control-plane request's JSON body (empty → `{}`).
+pub(crate) fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     if body.is_empty() {
         return Ok(serde_json::json!({}));
     }
-    serde_json::from_slice(&body)
+    serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid_content(format!("the request body is not JSON: {e}")))
 }

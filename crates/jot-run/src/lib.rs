@@ -10,6 +10,7 @@
 //! [`invoke`] and the [`control`] plane; [`events`], [`watch`], [`hooks`],
 //! [`owner`] (stray sandboxes) and [`report`] (REPORT lines, log tails).
 
+pub mod auth;
 pub mod control;
 pub mod error;
 pub mod events;
@@ -26,5 +27,18 @@ pub mod service;
 pub mod watch;
 
 pub use error::ApiError;
+
+/// Where jot-serve keeps files of its own (credentials, Event records):
+/// `$XDG_STATE_HOME/jot`, else `~/.local/state/jot`, else the temporary directory.
+pub fn state_dir() -> std::path::PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+        })
+        .unwrap_or_else(std::env::temp_dir)
+        .join("jot")
+}
 pub use registry::Settings;
 pub use service::{Options, Served, Service, Shutdown};

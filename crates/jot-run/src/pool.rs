@@ -44,6 +44,8 @@ pub struct Pool {
     /// Set for good when a newer version took over: `$LATEST` is no longer
     /// this version, so its `$LATEST` sandboxes are never reused.
     superseded: AtomicBool,
+    /// Set for good at shutdown: no sandbox starts any more (see [`Pool::close`]).
+    closed: AtomicBool,
 }
 
 /// A sandbox out of the pool. Returned with [`Lease::finish`]; dropped
@@ -76,7 +78,8 @@ impl Lease<'_> {
     async fn finish(mut self) {
         let instance = self.instance.take().expect("finished once");
         let stale = self.version == LATEST && self.pool.superseded.load(Ordering::Relaxed);
-        if instance.is_healthy() && !stale && !self.pool.draining.load(Ordering::Relaxed) {
+        let keep = !stale && !self.pool.draining.load(Ordering::Relaxed) && !self.pool.is_closed();
+        if instance.is_healthy() && keep {
             self.pool.lock_idle().push(Idle {
                 instance,
                 version: std::mem::take(&mut self.version),
@@ -105,7 +108,12 @@ impl Pool {
             busy: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
             superseded: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     pub fn config(&self) -> &InstanceConfig {
@@ -125,11 +133,25 @@ impl Pool {
         )
     }
 
+    /// Starts a sandbox unless the pool is closed. `starting` is counted
+    /// before `closed` is read (and [`Pool::close`] sets `closed` before it
+    /// waits for `starting` to reach 0), so no container is ever created
+    /// after a close returned: its last sweep sees every one.
     async fn start(&self, config: InstanceConfig) -> Result<Instance, EmulatorError> {
-        self.starting.fetch_add(1, Ordering::Relaxed);
-        let started = Instance::start(&self.docker, config).await;
-        self.starting.fetch_sub(1, Ordering::Relaxed);
-        started
+        self.starting.fetch_add(1, Ordering::SeqCst);
+        // Counted down on every path, a dropped future's too.
+        let _starting = Starting(&self.starting);
+        if self.is_closed() {
+            Err(closed_error())
+        } else {
+            match Instance::start(&self.docker, config).await {
+                Ok(instance) if self.is_closed() => {
+                    instance.stop().await;
+                    Err(closed_error())
+                }
+                started => started,
+            }
+        }
     }
 
     /// A sandbox for `version` (`$LATEST` or this version's number).
@@ -269,6 +291,17 @@ impl Pool {
         self.shutdown().await;
     }
 
+    /// Shutdown: no sandbox starts from now on; waits for those starting
+    /// (each removes itself), then removes every idle one. Busy ones are
+    /// removed when their invocation ends (or by the owner sweep).
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        while self.starting.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.shutdown().await;
+    }
+
     /// Removes every idle sandbox.
     pub async fn shutdown(&self) {
         let idle: Vec<Idle> = std::mem::take(&mut *self.lock_idle());
@@ -276,4 +309,18 @@ impl Pool {
             idle.instance.stop().await;
         }
     }
+}
+
+struct Starting<'a>(&'a AtomicUsize);
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn closed_error() -> EmulatorError {
+    EmulatorError::Core(jot_core::Error::InvalidInput(
+        "jot-serve is shutting down: no sandbox starts".into(),
+    ))
 }

@@ -41,6 +41,9 @@ pub struct Settings {
     pub event_queue: usize,
     /// Extra container labels (the owner).
     pub labels: Vec<(String, String)>,
+    /// What jot-serve itself gives every sandbox (its Invoke-only
+    /// credentials, its endpoint): never shown by GetFunction.
+    pub sandbox_environment: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -173,7 +176,11 @@ impl Function {
         let mut config = InstanceConfig::new(image, self.name.clone());
         config.memory_mb = self.settings.memory_mb;
         config.timeout = self.settings.timeout;
-        config.environment = self.settings.environment.clone();
+        config.environment = [
+            self.settings.sandbox_environment.as_slice(),
+            &self.settings.environment,
+        ]
+        .concat();
         config.cpus = self.settings.cpus();
         config.pids_limit = self.settings.pids_limit;
         config.labels = self.settings.labels.clone();
@@ -394,6 +401,7 @@ mod tests {
             pids_limit: None,
             event_queue: 1,
             labels: Vec::new(),
+            sandbox_environment: Vec::new(),
         };
         assert_eq!(settings.cpus(), Some(1.0));
         settings.memory_mb = 3538;

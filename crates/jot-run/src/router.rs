@@ -78,6 +78,14 @@ pub async fn handle(
             request.method()
         ))));
     };
+    // The webhook proves itself with its own HMAC (and comes from a git
+    // server that may name this host otherwise); everything else answers
+    // only requests addressed to this server.
+    if !matches!(route, Route::Webhook(_))
+        && let Err(refused) = check_addressed(request.headers(), service.address.port())
+    {
+        return Ok(error_reply(&refused));
+    }
     let qualifier = query_value(&query, "Qualifier");
     let result = match route {
         Route::Invoke(f) => {
@@ -88,51 +96,118 @@ pub async fn handle(
         }
         Route::Status => Ok(json_reply(StatusCode::OK, crate::control::status(&service))),
         Route::Webhook(name) => crate::hooks::webhook(&service, name, request).await,
-        Route::ListFunctions => Ok(crate::control::list_functions(&service)),
-        Route::GetFunction(f) => {
-            find(&service, f, qualifier.as_deref()).and_then(|(function, q)| {
-                crate::control::get_function(&service, function, q.as_deref())
-            })
-        }
-        Route::GetConfiguration(f) => {
-            find(&service, f, qualifier.as_deref()).and_then(|(function, q)| {
-                crate::control::get_configuration(&service, function, q.as_deref())
-            })
-        }
-        Route::ListVersions(f) => find(&service, f, None)
-            .map(|(function, _)| crate::control::list_versions(&service, function)),
-        Route::PublishVersion(f) => match find(&service, f, None) {
-            Ok((function, _)) => {
-                let function = function.clone();
-                let body = crate::invoke::read_json(request).await;
-                body.map(|body| crate::control::publish_version(&service, &function, &body))
-            }
+        _ => match authorize_user(&service, request).await {
+            Ok(body) => control(&service, &route, qualifier.as_deref(), &body),
             Err(e) => Err(e),
         },
-        Route::ListAliases(f) => find(&service, f, None)
-            .map(|(function, _)| crate::control::list_aliases(&service, function)),
-        Route::GetAlias(f, a) => find(&service, f, None)
-            .and_then(|(function, _)| crate::control::get_alias(&service, function, a)),
-        Route::CreateAlias(f) | Route::UpdateAlias(f, _) => {
-            let alias = match route {
-                Route::UpdateAlias(_, a) => Some(a.to_string()),
-                _ => None,
-            };
-            match find(&service, f, None) {
-                Ok((function, _)) => {
-                    let function = function.clone();
-                    match crate::invoke::read_json(request).await {
-                        Ok(body) => {
-                            crate::control::put_alias(&service, &function, alias.as_deref(), &body)
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
-            }
-        }
     };
     Ok(result.unwrap_or_else(|e| error_reply(&e)))
+}
+
+/// The control plane's answer to `route`, for the user.
+fn control(
+    service: &Service,
+    route: &Route<'_>,
+    qualifier: Option<&str>,
+    body: &serde_json::Value,
+) -> Result<Reply, ApiError> {
+    use crate::control as c;
+    match *route {
+        Route::ListFunctions => Ok(c::list_functions(service)),
+        Route::GetFunction(f) => find(service, f, qualifier)
+            .and_then(|(function, q)| c::get_function(service, function, q.as_deref())),
+        Route::GetConfiguration(f) => find(service, f, qualifier)
+            .and_then(|(function, q)| c::get_configuration(service, function, q.as_deref())),
+        Route::ListVersions(f) => {
+            find(service, f, None).map(|(function, _)| c::list_versions(service, function))
+        }
+        Route::PublishVersion(f) => {
+            find(service, f, None).map(|(function, _)| c::publish_version(service, function, body))
+        }
+        Route::ListAliases(f) => {
+            find(service, f, None).map(|(function, _)| c::list_aliases(service, function))
+        }
+        Route::GetAlias(f, a) => {
+            find(service, f, None).and_then(|(function, _)| c::get_alias(service, function, a))
+        }
+        Route::CreateAlias(f) => find(service, f, None)
+            .and_then(|(function, _)| c::put_alias(service, function, None, body)),
+        Route::UpdateAlias(f, a) => find(service, f, None)
+            .and_then(|(function, _)| c::put_alias(service, function, Some(a), body)),
+        Route::Invoke(_) | Route::FunctionUrl(_) | Route::Status | Route::Webhook(_) => {
+            Err(ApiError::service("not a control-plane request"))
+        }
+    }
+}
+
+/// Reads a control-plane request's body (1 MB at most) and checks that the
+/// user signed it; a sandbox's credentials or none get AccessDenied.
+async fn authorize_user(
+    service: &Service,
+    request: Request<Incoming>,
+) -> Result<serde_json::Value, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = crate::invoke::read_body(body, 1 << 20).await?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let caller = crate::auth::caller(
+        &service.options.keys,
+        parts.method.as_str(),
+        &path_and_query,
+        &parts.headers,
+        &body,
+        std::time::SystemTime::now(),
+    )?;
+    match caller {
+        crate::auth::Caller::User => crate::invoke::parse_json(&body),
+        crate::auth::Caller::Sandbox => Err(ApiError::access_denied(
+            "a function's credentials allow lambda:InvokeFunction only",
+        )),
+        crate::auth::Caller::Anonymous => Err(ApiError::access_denied(
+            "this call needs the credentials jot-serve printed at start (sign the request as the AWS SDKs and CLI do)",
+        )),
+    }
+}
+
+/// Refuses a request whose `Host` (or `Origin`, sent by browsers) is not
+/// this server: `localhost` or an IP address, with this port. A DNS name
+/// that resolves here (DNS rebinding) or a cross-site page gets 403.
+fn check_addressed(headers: &hyper::HeaderMap, port: u16) -> Result<(), ApiError> {
+    let host = headers
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !host.is_some_and(|h| is_own_authority(h, port)) {
+        return Err(ApiError::access_denied(format!(
+            "Host {} is not this server (127.0.0.1:{port} or localhost:{port})",
+            host.unwrap_or("(none)")
+        )));
+    }
+    if let Some(origin) = headers.get(hyper::header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let own = origin
+            .strip_prefix("http://")
+            .is_some_and(|authority| is_own_authority(authority, port));
+        if !own {
+            return Err(ApiError::access_denied(format!(
+                "requests from the web page {origin} are refused"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `localhost:PORT` or `IP:PORT` (`[v6]:PORT`) with this server's port.
+fn is_own_authority(authority: &str, port: u16) -> bool {
+    let (host, given_port) = match authority.rsplit_once(':') {
+        Some((host, p)) if !host.ends_with(':') && !p.contains(']') => (host, p.parse().ok()),
+        _ => (authority, Some(80)),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let named = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok();
+    named && given_port == Some(port)
 }
 
 /// The function a path segment names, and the qualifier it carries (if any).
@@ -284,6 +359,26 @@ mod tests {
             None
         );
         assert_eq!(split("f:1:2"), None);
+        for own in [
+            "127.0.0.1:9001",
+            "localhost:9001",
+            "LOCALHOST:9001",
+            "[::1]:9001",
+            "10.0.0.2:9001",
+        ] {
+            assert!(is_own_authority(own, 9001), "{own}");
+        }
+        for other in [
+            "evil.example:9001",
+            "127.0.0.1:9002",
+            "127.0.0.1",
+            "localhost.evil.example:9001",
+            "[::1]",
+            "",
+        ] {
+            assert!(!is_own_authority(other, 9001), "{other}");
+        }
+        assert!(is_own_authority("127.0.0.1", 80));
         assert_eq!(
             query_value("a=1&Qualifier=%24LATEST", "Qualifier").as_deref(),
             Some("$LATEST")

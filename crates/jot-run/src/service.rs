@@ -3,7 +3,6 @@
 //! that stops accepting, lets in-flight work finish within its timeout,
 //! records the Events still queued and removes every sandbox it started.
 
-use jot_core::names::LATEST;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +12,7 @@ use hyper::StatusCode;
 use jot_core::descriptor::ResponderInfo;
 use jot_docker::Docker;
 use tokio::net::TcpListener;
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 
 use crate::events::{ATTEMPTS, DeadLetter, Failure, QueuedEvent, retry_delay};
 use crate::registry::{Function, Settings, Version};
@@ -44,13 +43,26 @@ pub struct Options {
     pub webhook_secret: Option<jot_core::image_ref::Secret>,
     /// Rebuild and roll out functions whose source changed.
     pub watch: bool,
+    /// The user's credentials (the control plane) and the sandboxes' (Invoke only).
+    pub keys: crate::auth::Keys,
 }
 
 pub(crate) struct Entry {
     pub function: Arc<Function>,
     pub events: mpsc::Sender<QueuedEvent>,
+    /// The function's `--event-queue` places: an accepted Event holds one
+    /// until it is done (see [`crate::events`]); none free → 429.
+    pub places: Arc<Semaphore>,
     /// Held by the worker; closed and drained at shutdown.
     receiver: Mutex<Option<mpsc::Receiver<QueuedEvent>>>,
+}
+
+impl Entry {
+    /// (Events accepted and not yet done, the most there may be).
+    pub fn queue(&self) -> (usize, usize) {
+        let capacity = self.events.max_capacity();
+        (capacity - self.places.available_permits(), capacity)
+    }
 }
 
 pub struct Service {
@@ -61,8 +73,14 @@ pub struct Service {
     pub(crate) dead_letter: DeadLetter,
     pub(crate) stopping: watch::Sender<bool>,
     pub(crate) started: SystemTime,
-    /// Serialises rollouts per service, so two never race for one version number.
+    /// Where the server listens: the only `Host` it answers, and the
+    /// endpoint sandboxes are given.
+    pub(crate) address: std::net::SocketAddr,
+    /// Serialises rollouts per service, so two never race for one version
+    /// number (and a shutdown waits for the one under way).
     rollout: Mutex<()>,
+    /// The Event workers, awaited at shutdown (they record what never ran).
+    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// What a shutdown did, for the binary to report.
@@ -70,21 +88,25 @@ pub struct Service {
 pub struct Shutdown {
     /// Work still running when the grace time ran out (0 on a clean stop).
     pub unfinished: usize,
-    pub events_recorded: usize,
     pub containers_removed: usize,
 }
 
 impl Service {
     /// Creates version 1 of each function, starts its provisioned sandboxes
-    /// (before any traffic), and its Event worker.
+    /// (before any traffic), and its Event worker; the server will listen
+    /// on `address`.
     pub async fn start(
         docker: &Docker,
         served: Vec<Served>,
         options: Options,
+        address: std::net::SocketAddr,
     ) -> jot_core::Result<Arc<Service>> {
         let mut entries = BTreeMap::new();
+        let sandbox_environment = sandbox_environment(&options.keys, address);
         for mut s in served {
-            let (events, receiver) = mpsc::channel(s.settings.event_queue.max(1));
+            s.settings.sandbox_environment = sandbox_environment.clone();
+            let places = s.settings.event_queue.max(1);
+            let (events, receiver) = mpsc::channel(places);
             s.settings.labels.push((
                 crate::owner::OWNER_LABEL.to_string(),
                 crate::owner::current(),
@@ -110,6 +132,7 @@ impl Service {
                 Entry {
                     function,
                     events,
+                    places: Arc::new(Semaphore::new(places)),
                     receiver: Mutex::new(Some(receiver)),
                 },
             );
@@ -122,7 +145,9 @@ impl Service {
             in_flight: Arc::default(),
             stopping: watch::Sender::new(false),
             started: SystemTime::now(),
+            address,
             rollout: Mutex::new(()),
+            workers: Mutex::new(Vec::new()),
         });
         for entry in service.entries.values() {
             let function = &entry.function;
@@ -137,7 +162,8 @@ impl Service {
         for (name, entry) in &service.entries {
             let receiver = entry.receiver.lock().await.take();
             if let Some(receiver) = receiver {
-                tokio::spawn(service.clone().run_events(name.clone(), receiver));
+                let worker = tokio::spawn(service.clone().run_events(name.clone(), receiver));
+                service.workers.lock().await.push(worker);
             }
         }
         tokio::spawn(service.clone().stop_idle_sandboxes());
@@ -175,8 +201,19 @@ impl Service {
             listener,
             move |request| crate::router::handle(service.clone(), request),
             stop,
+            Some(HEADER_TIMEOUT),
         )
         .await
+    }
+
+    /// Records written to the dead-letter file so far.
+    pub fn dead_letter_count(&self) -> usize {
+        self.dead_letter.count()
+    }
+
+    /// Where Event records go (`--dead-letter`, or jot-serve's own file).
+    pub fn dead_letter_path(&self) -> &std::path::Path {
+        self.dead_letter.path()
     }
 
     /// Stops accepting connections and Event invocations.
@@ -197,6 +234,11 @@ impl Service {
             jot_core::Error::InvalidInput(format!("no function named {name} is served"))
         })?;
         let _one_at_a_time = self.rollout.lock().await;
+        if self.is_stopping() {
+            return Err(jot_core::Error::InvalidInput(
+                "jot-serve is shutting down: no rollout".into(),
+            ));
+        }
         let latest = function.latest();
         if latest.image_id == image_id {
             return Ok(latest.number);
@@ -219,10 +261,16 @@ impl Service {
         Ok(number)
     }
 
-    /// Takes Events off a function's queue and runs each (concurrently, within
-    /// the function's reserved concurrency) until shutdown.
+    /// Takes Events off a function's queue, one at a time as a concurrency
+    /// slot frees, and runs each in a task of its own, until shutdown. An
+    /// Event stays in the queue (holding its place) until it has a slot, so
+    /// `--event-queue` bounds what waits.
     async fn run_events(self: Arc<Self>, name: String, mut receiver: mpsc::Receiver<QueuedEvent>) {
         let mut stopping = self.stopping.subscribe();
+        let Some(function) = self.function(&name).cloned() else {
+            return;
+        };
+        let arn = self.function_arn(&name);
         loop {
             let event = tokio::select! {
                 biased;
@@ -230,54 +278,64 @@ impl Service {
                 event = receiver.recv() => event,
             };
             let Some(event) = event else { break };
+            let slot = tokio::select! {
+                biased;
+                _ = stopping.wait_for(|s| *s) => None,
+                slot = function.admission.admit_waiting() => slot.ok(),
+            };
+            let Some(slot) = slot else {
+                self.dead_letter.record(&arn, &event, &Failure::never_ran());
+                break;
+            };
             let working = self.in_flight.enter();
             let service = self.clone();
             let name = name.clone();
             tokio::spawn(async move {
-                service.run_event(&name, event).await;
+                service.run_event(&name, event, slot).await;
                 drop(working);
             });
         }
         // Shutdown: what never started is recorded, never dropped silently.
         receiver.close();
-        let arn = self.function_arn(&name);
         while let Ok(event) = receiver.try_recv() {
-            let failure = Failure {
-                attempts: 0,
-                condition: "ShutdownBeforeInvocation",
-                executed_version: LATEST.into(),
-                function_error: None,
-                response: None,
-            };
-            self.dead_letter.record(&arn, &event, &failure);
+            self.dead_letter.record(&arn, &event, &Failure::never_ran());
         }
     }
 
-    async fn run_event(&self, name: &str, event: QueuedEvent) {
+    /// Runs `event` on `slot`, retrying twice after an error; a failure (or
+    /// a shutdown before a retry) is recorded in the dead-letter file.
+    async fn run_event(
+        &self,
+        name: &str,
+        event: QueuedEvent,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) {
         let Some(function) = self.function(name) else {
             return;
         };
         let mut failure: Option<Failure> = None;
+        let mut slot = Some(slot);
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
                 // Shutdown during the wait: the event is recorded, not cut.
                 let mut stopping = self.stopping.subscribe();
                 let delay = retry_delay(self.options.event_retry_delay, attempt - 1);
-                let stopped = tokio::select! {
-                    _ = stopping.wait_for(|s| *s) => true,
-                    _ = tokio::time::sleep(delay) => false,
+                let admitted = tokio::select! {
+                    biased;
+                    _ = stopping.wait_for(|s| *s) => None,
+                    admitted = async {
+                        tokio::time::sleep(delay).await;
+                        function.admission.admit_waiting().await.ok()
+                    } => admitted,
                 };
-                if stopped {
-                    if let Some(failure) = failure.as_mut() {
-                        failure.condition = "ShutdownBeforeRetry";
-                    }
-                    break;
-                }
+                slot = admitted;
             }
-            let Ok(_slot) = function.admission.admit_waiting().await else {
-                break;
-            };
-            let Some(target) = function.resolve(event.qualifier.as_deref()) else {
+            let (Some(_slot), Some(target)) =
+                (slot.take(), function.resolve(event.qualifier.as_deref()))
+            else {
+                if let Some(failure) = failure.as_mut() {
+                    failure.condition = "ShutdownBeforeRetry";
+                }
                 break;
             };
             let result = target
@@ -308,13 +366,7 @@ impl Service {
                 response,
             });
         }
-        let failure = failure.unwrap_or(Failure {
-            attempts: 0,
-            condition: "ShutdownBeforeInvocation",
-            executed_version: LATEST.into(),
-            function_error: None,
-            response: None,
-        });
+        let failure = failure.unwrap_or_else(Failure::never_ran);
         self.dead_letter
             .record(&self.function_arn(name), &event, &failure);
     }
@@ -359,7 +411,8 @@ impl Service {
     }
 
     /// After [`Service::stop`] and the server's return: waits for in-flight
-    /// work (within the longest timeout), then removes every sandbox.
+    /// work (within the longest timeout), records the Events that never ran,
+    /// then removes every sandbox.
     pub async fn shutdown(&self) -> Shutdown {
         self.stop();
         let finished = self.in_flight.wait_idle(self.grace()).await;
@@ -367,27 +420,71 @@ impl Service {
         let containers_removed = self.remove_all().await;
         Shutdown {
             unfinished,
-            events_recorded: 0,
             containers_removed,
         }
     }
 
-    /// Stops at once (a second Ctrl-C): work in flight is cut, every sandbox removed.
+    /// Stops at once (a second Ctrl-C): work in flight is cut, every sandbox
+    /// removed, queued Events recorded.
     pub async fn abort(&self) -> usize {
         self.stop();
         self.remove_all().await
     }
 
+    /// Closes every pool (no sandbox starts any more), lets the Event
+    /// workers record what never ran and the work cut by the removal end,
+    /// then sweeps every container this process owns.
     async fn remove_all(&self) -> usize {
+        // A rollout under way finishes registering its version first (or
+        // sees the stop and starts nothing).
+        let _no_rollout = self.rollout.lock().await;
         for function in self.functions() {
             for version in function.versions() {
-                version.pool.shutdown().await;
+                version.pool.close().await;
             }
         }
-        // Sandboxes of unfinished work (and any a dropped lease is removing).
-        crate::owner::remove_own(&self.docker).await
+        for worker in std::mem::take(&mut *self.workers.lock().await) {
+            let _ = worker.await;
+        }
+        let removed = crate::owner::remove_own(&self.docker).await;
+        // Work cut by the removal ends at once (its sandbox is gone) and
+        // records its Event; then a last sweep for any sandbox it returned.
+        self.in_flight.wait_idle(CUT_GRACE).await;
+        removed + crate::owner::remove_own(&self.docker).await
     }
 }
+
+/// What every sandbox gets from jot-serve: Invoke-only credentials and the
+/// endpoint, so a function's AWS SDK calls other functions here (as a
+/// function on Lambda calls Lambda with its role's credentials).
+fn sandbox_environment(
+    keys: &crate::auth::Keys,
+    address: std::net::SocketAddr,
+) -> Vec<(String, String)> {
+    let host = if address.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], address.port()))
+    } else {
+        address
+    };
+    vec![
+        (
+            "AWS_ACCESS_KEY_ID".into(),
+            keys.sandbox.access_key_id.clone(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            keys.sandbox.secret_access_key.expose().to_string(),
+        ),
+        ("AWS_ENDPOINT_URL_LAMBDA".into(), format!("http://{host}")),
+    ]
+}
+
+/// How long a client may take to send a request's head, and how long an
+/// idle keep-alive connection stays open.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long work cut by the sandboxes' removal may take to record itself.
+const CUT_GRACE: Duration = Duration::from_secs(5);
 
 impl Served {
     /// One function per descriptor (each needs a local image), with

@@ -65,6 +65,10 @@ struct Args {
     /// Rebuild a function when its responder source changes and roll out the new version
     #[arg(long)]
     watch: bool,
+    /// Where to write the control plane's credentials (an AWS credentials file, profile
+    /// jot-serve, mode 0600, removed at exit) [default: $XDG_STATE_HOME/jot/serve/PORT.credentials]
+    #[arg(long, value_name = "FILE")]
+    credentials_file: Option<PathBuf>,
     /// HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda
     /// answers, or e.g. 500 for proxies that look only at the status (MiniStack)
     /// [default: jot.toml's [serve], else 200]
@@ -85,6 +89,24 @@ struct Args {
 
 jot_core::output_args!(Args);
 
+/// `JOT_WEBHOOK_SECRET`: at least 16 bytes (a short one can be guessed from
+/// the signatures of a few deliveries), or refused at start.
+fn webhook_secret() -> Result<Option<jot_core::image_ref::Secret>> {
+    match std::env::var("JOT_WEBHOOK_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(secret) if secret.len() < jot_run::hooks::MIN_SECRET_BYTES => {
+            Err(jot_core::Error::Usage(format!(
+                "JOT_WEBHOOK_SECRET has {} bytes; use at least {} (e.g. openssl rand -hex 32)",
+                secret.len(),
+                jot_run::hooks::MIN_SECRET_BYTES
+            )))
+        }
+        secret => Ok(secret.map(jot_core::image_ref::Secret::new)),
+    }
+}
+
 fn main() -> ExitCode {
     cli::run_multi_thread(serve)
 }
@@ -103,6 +125,7 @@ async fn serve(args: Args) -> Result<()> {
         pids_limit: None,
         event_queue: args.event_queue as usize,
         labels: Vec::new(),
+        sandbox_environment: Vec::new(),
     };
     let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
     let mut served = Served::from_descriptors(&descriptors, &settings)?;
@@ -132,11 +155,16 @@ async fn serve(args: Args) -> Result<()> {
         function_error_status: jot_run::router::status_code(server.function_error_status)?,
         dead_letter: args.dead_letter,
         event_retry_delay: Duration::from_millis(args.event_retry_delay),
-        webhook_secret: std::env::var("JOT_WEBHOOK_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(jot_core::image_ref::Secret::new),
+        webhook_secret: webhook_secret()?,
         watch: args.watch,
+        keys: jot_run::auth::Keys::generate(),
     };
-    jot_serve::run(&server.bind, server.port, served, options).await
+    jot_serve::run(
+        &server.bind,
+        server.port,
+        served,
+        options,
+        args.credentials_file,
+    )
+    .await
 }
