@@ -473,3 +473,47 @@ fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
         "a timed-out invocation was sent again"
     );
 }
+
+/// Every other AWS call has a total deadline (12 s, retries included): jot-ls
+/// and jot-deploy against an endpoint that accepts and never answers give up
+/// within 15 s, one line per failed call. (Before, each call waited 3 × 30 s.)
+#[test]
+fn a_silent_endpoint_fails_every_tool_within_fifteen_seconds() {
+    let (_listener, url, connections) = silent_endpoint();
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    ensure_built();
+    let deadline = format!("{url} did not answer within 12 s");
+    let started = Instant::now();
+    let (code, _, stderr) = run_tool(
+        "jot-ls",
+        &env,
+        &["--remote", "no-such-jot-*", "--color", "never"],
+        "",
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 9, "{stderr}");
+    assert!(took < Duration::from_secs(15), "jot-ls took {took:?}");
+    for service in ["ECR", "Lambda"] {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("jot-ls: {service}: ")))
+            .collect();
+        assert_eq!(lines.len(), 1, "{service}: {stderr}");
+        assert!(lines[0].contains(&deadline), "{stderr}");
+    }
+
+    let started = Instant::now();
+    let (code, stdout, stderr) = run_tool("jot-deploy", &env, &[], &remote_descriptor("silent"));
+    let took = started.elapsed();
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_one_line(&stderr);
+    assert!(stderr.contains(&deadline), "{stderr}");
+    assert!(took < Duration::from_secs(15), "jot-deploy took {took:?}");
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}
