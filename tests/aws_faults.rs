@@ -320,6 +320,51 @@ fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     );
 }
 
+/// A hand-edited descriptor (another jot's image under this name, or a tree
+/// hash or image its labels contradict) is refused before any AWS call:
+/// exit 5, one line, and no repository or image appears in ECR.
+#[test]
+fn a_forged_descriptor_is_refused_and_nothing_reaches_ecr() {
+    aws::require_ministack();
+    let name = aws::unique("forge-src");
+    let target = aws::unique("forge-dst");
+    let _cleanup = (aws::Cleanup::named(&name), aws::Cleanup::named(&target));
+    let responder = script("forge_src.jl", "forge_src(x) = x\n");
+    let built: Value = json(&build(&responder.path, &["--name", &name]));
+    let mut renamed = built.clone();
+    renamed["name"] = j!(target);
+    let mut rehashed = built.clone();
+    rehashed["responder"]["tree_hash"] = j!("ab".repeat(32));
+    let mut retagged = built.clone();
+    retagged["local_image"]["image"] = j!(format!("{name}:forged"));
+    for (forged, expected) in [
+        (&renamed, format!("labelled dev.jot.name=\"{name}\"")),
+        (&rehashed, format!("tree hash {}", "ab".repeat(32))),
+        (&retagged, format!("image {name}:forged is not a name")),
+    ] {
+        let output = run_with_stdin(
+            aws_env(&mut jot("jot-push")).args(["--registry", "127.0.0.1:4566"]),
+            format!("{forged}\n").as_bytes(),
+        );
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 5, "{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_one_line(&stderr);
+        assert!(stderr.contains(&expected), "{expected}: {stderr}");
+    }
+    for repository in [&name, &target] {
+        let (status, body) = aws::ecr_call(
+            "DescribeRepositories",
+            &j!({"repositoryNames": [repository]}),
+        )
+        .unwrap();
+        assert!(
+            status == 400 && body.contains("RepositoryNotFoundException"),
+            "{repository} exists in ECR after refused pushes: {status} {body}"
+        );
+    }
+}
+
 /// The registry's side of an interrupted push: a recording proxy in front of
 /// MiniStack stops answering once the first blob is stored, jot-push is
 /// killed, and the run again must not send any blob the registry already has.
