@@ -262,6 +262,8 @@ fn payloads_over_six_megabytes() {
 /// `/dev/zero` until it ran out of memory; the child's address space is
 /// capped at 1 GiB here so that a regression fails fast instead.)
 #[test]
+// The child is reaped by wait4 below, which clippy does not see.
+#[allow(clippy::zombie_processes)]
 fn an_endless_payload_file_is_refused_at_the_limit_in_bounded_memory() {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
