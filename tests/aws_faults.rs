@@ -484,18 +484,23 @@ fn silent_endpoint() -> (
     (listener, url, connections)
 }
 
+/// Credentials, a region, and every service at `url`.
+fn endpoint_env(url: &str) -> [(&str, &str); 4] {
+    [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", url),
+    ]
+}
+
 /// The Invoke call is bounded (`--timeout` plus 15 s of headroom) and made
 /// once: an invocation that timed out may still run, so it is never sent
 /// again (it would run twice).
 #[test]
 fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
     let (_listener, url, connections) = silent_endpoint();
-    let env = [
-        CREDENTIALS[0],
-        CREDENTIALS[1],
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", url.as_str()),
-    ];
+    let env = endpoint_env(&url);
     ensure_built();
     let started = Instant::now();
     let (code, stdout, stderr) = run_tool(
@@ -525,12 +530,7 @@ fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
 #[test]
 fn a_silent_endpoint_fails_every_tool_within_fifteen_seconds() {
     let (_listener, url, connections) = silent_endpoint();
-    let env = [
-        CREDENTIALS[0],
-        CREDENTIALS[1],
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", url.as_str()),
-    ];
+    let env = endpoint_env(&url);
     ensure_built();
     let deadline = format!("{url} did not answer within 12 s");
     let started = Instant::now();
