@@ -320,6 +320,51 @@ fn a_push_into_a_repository_jot_did_not_create_is_refused() {
     );
 }
 
+/// A hand-edited descriptor (another jot's image under this name, or a tree
+/// hash or image its labels contradict) is refused before any AWS call:
+/// exit 5, one line, and no repository or image appears in ECR.
+#[test]
+fn a_forged_descriptor_is_refused_and_nothing_reaches_ecr() {
+    aws::require_ministack();
+    let name = aws::unique("forge-src");
+    let target = aws::unique("forge-dst");
+    let _cleanup = (aws::Cleanup::named(&name), aws::Cleanup::named(&target));
+    let responder = script("forge_src.jl", "forge_src(x) = x\n");
+    let built: Value = json(&build(&responder.path, &["--name", &name]));
+    let mut renamed = built.clone();
+    renamed["name"] = j!(target);
+    let mut rehashed = built.clone();
+    rehashed["responder"]["tree_hash"] = j!("ab".repeat(32));
+    let mut retagged = built.clone();
+    retagged["local_image"]["image"] = j!(format!("{name}:forged"));
+    for (forged, expected) in [
+        (&renamed, format!("labelled dev.jot.name=\"{name}\"")),
+        (&rehashed, format!("tree hash {}", "ab".repeat(32))),
+        (&retagged, format!("image {name}:forged is not a name")),
+    ] {
+        let output = run_with_stdin(
+            aws_env(&mut jot("jot-push")).args(["--registry", "127.0.0.1:4566"]),
+            format!("{forged}\n").as_bytes(),
+        );
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 5, "{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_one_line(&stderr);
+        assert!(stderr.contains(&expected), "{expected}: {stderr}");
+    }
+    for repository in [&name, &target] {
+        let (status, body) = aws::ecr_call(
+            "DescribeRepositories",
+            &j!({"repositoryNames": [repository]}),
+        )
+        .unwrap();
+        assert!(
+            status == 400 && body.contains("RepositoryNotFoundException"),
+            "{repository} exists in ECR after refused pushes: {status} {body}"
+        );
+    }
+}
+
 /// The registry's side of an interrupted push: a recording proxy in front of
 /// MiniStack stops answering once the first blob is stored, jot-push is
 /// killed, and the run again must not send any blob the registry already has.
@@ -439,18 +484,23 @@ fn silent_endpoint() -> (
     (listener, url, connections)
 }
 
+/// Credentials, a region, and every service at `url`.
+fn endpoint_env(url: &str) -> [(&str, &str); 4] {
+    [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", url),
+    ]
+}
+
 /// The Invoke call is bounded (`--timeout` plus 15 s of headroom) and made
 /// once: an invocation that timed out may still run, so it is never sent
 /// again (it would run twice).
 #[test]
 fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
     let (_listener, url, connections) = silent_endpoint();
-    let env = [
-        CREDENTIALS[0],
-        CREDENTIALS[1],
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ENDPOINT_URL", url.as_str()),
-    ];
+    let env = endpoint_env(&url);
     ensure_built();
     let started = Instant::now();
     let (code, stdout, stderr) = run_tool(
@@ -472,4 +522,43 @@ fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
         1,
         "a timed-out invocation was sent again"
     );
+}
+
+/// Every other AWS call has a total deadline (12 s, retries included): jot-ls
+/// and jot-deploy against an endpoint that accepts and never answers give up
+/// within 15 s, one line per failed call. (Before, each call waited 3 × 30 s.)
+#[test]
+fn a_silent_endpoint_fails_every_tool_within_fifteen_seconds() {
+    let (_listener, url, connections) = silent_endpoint();
+    let env = endpoint_env(&url);
+    ensure_built();
+    let deadline = format!("{url} did not answer within 12 s");
+    let started = Instant::now();
+    let (code, _, stderr) = run_tool(
+        "jot-ls",
+        &env,
+        &["--remote", "no-such-jot-*", "--color", "never"],
+        "",
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 9, "{stderr}");
+    assert!(took < Duration::from_secs(15), "jot-ls took {took:?}");
+    for service in ["ECR", "Lambda"] {
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("jot-ls: {service}: ")))
+            .collect();
+        assert_eq!(lines.len(), 1, "{service}: {stderr}");
+        assert!(lines[0].contains(&deadline), "{stderr}");
+    }
+
+    let started = Instant::now();
+    let (code, stdout, stderr) = run_tool("jot-deploy", &env, &[], &remote_descriptor("silent"));
+    let took = started.elapsed();
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_one_line(&stderr);
+    assert!(stderr.contains(&deadline), "{stderr}");
+    assert!(took < Duration::from_secs(15), "jot-deploy took {took:?}");
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) > 0);
 }

@@ -257,6 +257,72 @@ fn payloads_over_six_megabytes() {
     assert_eq!(lines[1], "\"xxx\"");
 }
 
+/// An endless payload file is read to Lambda's limit and one byte, no
+/// further: exit 5 at once, in little memory. (Before, jot-invoke read
+/// `/dev/zero` until it ran out of memory; the child's address space is
+/// capped at 1 GiB here so that a regression fails fast instead.)
+#[test]
+// The child is reaped by wait4 below, which clippy does not see.
+#[allow(clippy::zombie_processes)]
+fn an_endless_payload_file_is_refused_at_the_limit_in_bounded_memory() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    ensure_built();
+    let mut command = jot("jot-invoke");
+    command.args(["--image", "never-run:t", "--payload-file", "/dev/zero"]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs before exec.
+    unsafe {
+        command.pre_exec(|| {
+            let cap = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &cap) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let started = std::time::Instant::now();
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn jot-invoke");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    // wait4 rather than Child::wait: it also returns the child's peak memory.
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: pid is our own unwaited child; the pointers are to live locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let took = started.elapsed();
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status),
+        "jot-invoke did not exit (status {status:#x}): {stderr}"
+    );
+    assert_eq!(libc::WEXITSTATUS(status), BAD_INPUT, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("--payload-file /dev/zero") && stderr.contains("at most 6291456 bytes"),
+        "{stderr}"
+    );
+    assert!(took.as_secs() < 3, "took {took:?}");
+    // ru_maxrss is in KiB: the 6 MiB read and the program itself.
+    let peak_mib = usage.ru_maxrss / 1024;
+    assert!(peak_mib < 64, "jot-invoke peaked at {peak_mib} MiB");
+}
+
 #[test]
 fn build_test_payload_gates_the_descriptor() {
     let script = script(

@@ -20,8 +20,14 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const INVOKE_ATTEMPTS: u32 = 1;
 /// Time allowed to open a connection to an endpoint.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Time allowed for one attempt of a control-plane call.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time allowed for one attempt of a control-plane call (a silent endpoint
+/// is tried again once within [`OPERATION_TIMEOUT`]).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Total deadline of one control-plane call, retries included: an endpoint
+/// that accepts connections and never answers fails within it, with one line.
+/// (Invoke has its own: the function's timeout plus 15 s. Waiters poll with
+/// calls of their own, each under this deadline.)
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// A loaded AWS configuration whose credentials and region are known to exist.
 #[derive(Clone)]
@@ -51,6 +57,7 @@ impl Aws {
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
                     .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
             )
             .load()
@@ -80,16 +87,26 @@ impl Aws {
 
     /// A short description of where calls to `service` go, for error messages.
     pub(crate) fn context(&self, service: &str) -> Context {
-        self.context_with(service, MAX_ATTEMPTS)
+        self.context_within(service, MAX_ATTEMPTS, OPERATION_TIMEOUT)
     }
 
-    /// The same for a client configured with `attempts` attempts.
-    pub(crate) fn context_with(&self, service: &str, attempts: u32) -> Context {
+    /// The same for a client configured with `attempts` attempts and
+    /// `deadline` per call in all.
+    pub(crate) fn context_within(
+        &self,
+        service: &str,
+        attempts: u32,
+        deadline: Duration,
+    ) -> Context {
         let endpoint = match self.config.endpoint_url() {
             Some(url) => url.to_string(),
             None => format!("the AWS {service} endpoint in {}", self.region()),
         };
-        Context { endpoint, attempts }
+        Context {
+            endpoint,
+            attempts,
+            deadline,
+        }
     }
 
     pub fn ecr(&self) -> aws_sdk_ecr::Client {
@@ -104,12 +121,16 @@ impl Aws {
     /// as an invocation (`timeout` plus headroom). An invocation that timed
     /// out may still be running, so it is never sent again (it would run twice).
     pub fn lambda_for_invoke(&self, timeout: Duration) -> aws_sdk_lambda::Client {
+        // Both deadlines set: the client inherits the control plane's
+        // 12 s operation deadline otherwise.
+        let deadline = invoke_deadline(timeout);
         let config = aws_sdk_lambda::config::Builder::from(&self.config)
             .retry_config(RetryConfig::standard().with_max_attempts(INVOKE_ATTEMPTS))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(timeout + Duration::from_secs(15))
+                    .operation_attempt_timeout(deadline)
+                    .operation_timeout(deadline)
                     .build(),
             )
             .build();
@@ -119,4 +140,9 @@ impl Aws {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config)
     }
+}
+
+/// The deadline of an Invoke call: the function's timeout plus 15 s.
+pub fn invoke_deadline(timeout: Duration) -> Duration {
+    timeout + Duration::from_secs(15)
 }

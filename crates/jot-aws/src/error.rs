@@ -36,6 +36,16 @@ pub enum AwsError {
         detail: String,
         attempts: u32,
     },
+    /// The endpoint took a connection but did not answer within the deadline.
+    #[error(
+        "{operation}: {endpoint} did not answer within {} s (jot's deadline for one AWS call); check AWS_ENDPOINT_URL, the network or the service's status",
+        deadline.as_secs()
+    )]
+    TimedOut {
+        operation: String,
+        endpoint: String,
+        deadline: std::time::Duration,
+    },
     /// The service answered with an error.
     #[error("{operation}: {code}: {message}")]
     Service {
@@ -58,7 +68,7 @@ impl AwsError {
             AwsError::InvalidInput(_) | AwsError::NotJot(_) | AwsError::Core(_) => return None,
             AwsError::NoCredentials(_) => AwsFailure::Credentials,
             AwsError::NoRegion => AwsFailure::Region,
-            AwsError::Unreachable { .. } => AwsFailure::Unreachable,
+            AwsError::Unreachable { .. } | AwsError::TimedOut { .. } => AwsFailure::Unreachable,
             AwsError::Service { code, .. } => service_failure(code),
             AwsError::Other(_) => AwsFailure::Other,
         })
@@ -128,6 +138,8 @@ pub(crate) use jot_core::error::innermost_cause as innermost;
 pub(crate) struct Context {
     pub endpoint: String,
     pub attempts: u32,
+    /// The call's total deadline, retries included.
+    pub deadline: std::time::Duration,
 }
 
 impl Context {
@@ -154,11 +166,10 @@ impl Context {
                         .unwrap_or_else(|| innermost(err)),
                 }
             }
-            SdkError::TimeoutError(_) => AwsError::Unreachable {
+            SdkError::TimeoutError(_) => AwsError::TimedOut {
                 operation,
                 endpoint: self.endpoint.clone(),
-                detail: "timed out".into(),
-                attempts: self.attempts,
+                deadline: self.deadline,
             },
             SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
                 AwsError::Unreachable {

@@ -78,7 +78,11 @@ impl RemoteFunction {
     pub fn new(aws: &Aws, name: &str, options: &RemoteOptions) -> Self {
         RemoteFunction {
             client: aws.lambda_for_invoke(options.timeout),
-            ctx: aws.context_with("Lambda", crate::config::INVOKE_ATTEMPTS),
+            ctx: aws.context_within(
+                "Lambda",
+                crate::config::INVOKE_ATTEMPTS,
+                crate::config::invoke_deadline(options.timeout),
+            ),
             name: name.to_string(),
             qualifier: options.qualifier.clone(),
             logs: options.logs,

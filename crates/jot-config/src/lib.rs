@@ -100,11 +100,21 @@ impl<T> Located<'_, T> {
     }
 }
 
+/// A settings file (`jot.toml`, a `config.json` to import), bounded: such a
+/// file is a few lines, and a huge one is refused before it is read.
+pub fn read_settings_file(path: &Path) -> Result<String> {
+    jot_core::input::read_file_at_most(
+        path,
+        jot_core::input::MAX_SETTINGS_FILE_BYTES,
+        &path.display().to_string(),
+        "a settings file is a few lines",
+    )
+}
+
 impl Config {
     /// Reads `path`; `env_name` picks a section `[env.NAME]`, which must exist.
     pub fn load(path: &Path, env_name: Option<&str>) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        let text = read_settings_file(path)?;
         let mut top: Section = toml::from_str(&text).map_err(|e| {
             let start = e.span().map(|s| s.start).unwrap_or(0);
             let line = file::line_of(&text, start);

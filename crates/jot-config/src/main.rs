@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use jot_config::Config;
 use jot_core::cli::{self, OutputArgs};
-use jot_core::{Error, Result, output};
+use jot_core::{Result, output};
 
 /// Read, check and import jot.toml, the settings file beside a responder.
 ///
@@ -52,8 +52,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     match args.action {
         Action::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", file.display())))?;
+            let text = jot_config::read_settings_file(&file)?;
             let toml = jot_config::import::from_config_json(&file.display().to_string(), &text)?;
             print!("{toml}");
             Ok(())

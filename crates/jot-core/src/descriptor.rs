@@ -7,6 +7,7 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::input::{self, Bounded};
 
 /// The descriptor format version written by this release; readers refuse others.
 pub const FORMAT_VERSION: u32 = 1;
@@ -261,21 +262,53 @@ pub fn parse_line(line: &str, line_number: usize) -> Result<Descriptor> {
 }
 
 /// Reads every descriptor first, so a bad line stops the tool before it acts.
-/// Blank lines are skipped.
-pub fn read_all(reader: impl BufRead) -> Result<Vec<Descriptor>> {
+/// Blank lines are skipped. Each line and the count are bounded
+/// ([`input::MAX_DESCRIPTOR_LINE_BYTES`], [`input::MAX_DESCRIPTORS`]), so an
+/// endless stream is refused, not read into memory.
+pub fn read_all(mut reader: impl BufRead) -> Result<Vec<Descriptor>> {
+    read_all_within(
+        &mut reader,
+        input::MAX_DESCRIPTOR_LINE_BYTES,
+        input::MAX_DESCRIPTORS,
+    )
+}
+
+fn read_all_within(
+    reader: &mut impl BufRead,
+    line_limit: usize,
+    count_limit: usize,
+) -> Result<Vec<Descriptor>> {
     let mut descriptors = Vec::new();
-    for (index, line) in reader.split(b'\n').enumerate() {
-        let bytes = line.map_err(|e| Error::io("reading descriptors from stdin", e))?;
-        let line = String::from_utf8(bytes).map_err(|_| Error::Descriptor {
-            line: index + 1,
-            message: "not UTF-8 text; each line must be one JSON descriptor".into(),
-        })?;
+    let mut index = 0;
+    loop {
+        let line = input::read_line_at_most(reader, line_limit)
+            .map_err(|e| Error::io("reading descriptors from stdin", e))?;
+        index += 1;
+        let bad = |message: String| Error::Descriptor {
+            line: index,
+            message,
+        };
+        let bytes = match line {
+            None => return Ok(descriptors),
+            Some(Bounded::All(bytes)) => bytes,
+            Some(Bounded::TooLarge) => {
+                return Err(bad(format!(
+                    "longer than {line_limit} bytes; each line must be one JSON descriptor"
+                )));
+            }
+        };
+        let line = String::from_utf8(bytes)
+            .map_err(|_| bad("not UTF-8 text; each line must be one JSON descriptor".into()))?;
         if line.trim().is_empty() {
             continue;
         }
-        descriptors.push(parse_line(&line, index + 1)?);
+        if descriptors.len() == count_limit {
+            return Err(bad(format!(
+                "more than {count_limit} descriptors in one stream; split it"
+            )));
+        }
+        descriptors.push(parse_line(&line, index)?);
     }
-    Ok(descriptors)
 }
 
 /// Reads the descriptors piped into a tool. A terminal on stdin (nothing
@@ -317,6 +350,32 @@ mod tests {
         assert_eq!(err.exit_code(), crate::error::exit::BAD_INPUT);
         assert!(
             err.to_string().starts_with("stdin line 2: not UTF-8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_endless_line_or_stream_is_refused_naming_the_line() {
+        let mut endless = std::io::BufReader::new(std::io::repeat(b'{'));
+        let err = read_all(&mut endless).unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::BAD_INPUT);
+        assert!(
+            err.to_string()
+                .starts_with("stdin line 1: longer than 1048576 bytes"),
+            "{err}"
+        );
+        let line = serde_json::to_string(&sample()).unwrap();
+        let three = format!("{line}\n\n{line}\n{line}\n");
+        assert_eq!(
+            read_all_within(&mut three.as_bytes(), 4096, 3)
+                .unwrap()
+                .len(),
+            3
+        );
+        let err = read_all_within(&mut three.as_bytes(), 4096, 2).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("stdin line 4: more than 2 descriptors"),
             "{err}"
         );
     }

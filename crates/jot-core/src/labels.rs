@@ -92,9 +92,75 @@ pub fn responder_from_labels(labels: &HashMap<String, String>) -> Option<(String
     ))
 }
 
+/// Checks that an image is the one a descriptor names: its jot labels carry
+/// the descriptor's `name` and tree hash, and the engine knows it under the
+/// descriptor's image reference. A hand-edited descriptor (another jot's
+/// image under this name) fails here; the message says which fact differs.
+pub fn check_image_matches(
+    name: &str,
+    tree_hash: &str,
+    image: &str,
+    labels: &HashMap<String, String>,
+    repo_tags: &[String],
+) -> Result<(), String> {
+    let label = |key: &str| labels.get(key).map(String::as_str);
+    match label(JOT_NAME) {
+        None => {
+            return Err(format!(
+                "image {image} has no {JOT_NAME} label, so jot did not build it; build it with jot-build"
+            ));
+        }
+        Some(labelled) if labelled != name => {
+            return Err(format!(
+                "the descriptor names {name:?} but image {image} is labelled {JOT_NAME}={labelled:?}; use the descriptor jot-build printed for it"
+            ));
+        }
+        Some(_) => {}
+    }
+    if label(JOT_TREE_HASH) != Some(tree_hash) {
+        return Err(format!(
+            "the descriptor's tree hash {tree_hash} is not image {image}'s ({JOT_TREE_HASH}={}); use the descriptor jot-build printed for it",
+            label(JOT_TREE_HASH).unwrap_or("none")
+        ));
+    }
+    if !repo_tags.iter().any(|t| t == image) {
+        return Err(format!(
+            "the descriptor's image {image} is not a name of that image (it has {}); use the descriptor jot-build printed for it",
+            if repo_tags.is_empty() {
+                "none".to_string()
+            } else {
+                repo_tags.join(", ")
+            }
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_matches_only_the_descriptor_of_its_labels_and_tags() {
+        let labels = HashMap::from([
+            (JOT_NAME.to_string(), "inc".to_string()),
+            (JOT_TREE_HASH.to_string(), "ab".to_string()),
+        ]);
+        let tags = ["inc:t1".to_string()];
+        assert_eq!(
+            check_image_matches("inc", "ab", "inc:t1", &labels, &tags),
+            Ok(())
+        );
+        let forged = check_image_matches("other", "ab", "inc:t1", &labels, &tags).unwrap_err();
+        assert!(forged.contains("labelled dev.jot.name=\"inc\""), "{forged}");
+        let hash = check_image_matches("inc", "cd", "inc:t1", &labels, &tags).unwrap_err();
+        assert!(hash.contains("tree hash cd"), "{hash}");
+        let image = check_image_matches("inc", "ab", "inc:t2", &labels, &tags).unwrap_err();
+        assert!(image.contains("it has inc:t1"), "{image}");
+        let foreign =
+            check_image_matches("inc", "ab", "inc:t1", &HashMap::new(), &tags).unwrap_err();
+        assert!(foreign.contains("jot did not build it"), "{foreign}");
+    }
 
     #[test]
     fn labels_round_trip_to_responder_facts() {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod descriptor;
 pub mod error;
 pub mod image_ref;
+pub mod input;
 pub mod invocation;
 pub mod labels;
 pub mod limits;

@@ -6,8 +6,9 @@
 use std::path::Path;
 
 use jot_config::{Config, pick};
+use jot_core::input;
 use jot_core::session::InvokePlan;
-use jot_core::{Error, Result, limits};
+use jot_core::{Result, limits};
 use serde_json::{Value, json};
 
 /// Defaults when neither a flag nor the file sets them.
@@ -59,9 +60,7 @@ pub fn resolve(given: &Given, config: Option<&Config>) -> Result<Resolved> {
         };
     let (payloads, expect) = match given.payload_file {
         Some(path) => (
-            vec![std::fs::read_to_string(path).map_err(|e| {
-                Error::InvalidInput(format!("--payload-file {}: {e}", path.display()))
-            })?],
+            vec![read_payload_file(path)?],
             given.expect.map(str::to_string),
         ),
         None if given.payloads.is_empty() => match from_file("test_payload", |s| &s.test_payload) {
@@ -85,6 +84,18 @@ pub fn resolve(given: &Given, config: Option<&Config>) -> Result<Resolved> {
         payloads,
         expect,
     })
+}
+
+/// The payload file, read only as far as Lambda's limit allows (one byte
+/// more tells that it is over): `/dev/zero` or a huge file is refused at once.
+fn read_payload_file(path: &Path) -> Result<String> {
+    let limit = jot_core::invocation::MAX_PAYLOAD_BYTES;
+    input::read_file_at_most(
+        path,
+        limit,
+        &format!("--payload-file {}", path.display()),
+        &format!("Lambda accepts at most {limit} bytes for a synchronous invocation"),
+    )
 }
 
 impl Resolved {

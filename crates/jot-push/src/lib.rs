@@ -12,7 +12,7 @@ use jot_aws::Aws;
 use jot_aws::ecr::{Ecr, RepositorySettings};
 use jot_core::descriptor::{Descriptor, Kind, RemoteImage};
 use jot_core::image_ref::{ImageRef, registry_of, validate_registry};
-use jot_core::{Error, Result, names, output};
+use jot_core::{Error, Result, labels, names, output};
 use jot_docker::{Docker, PushProgress};
 
 /// What the command line asks of a push.
@@ -63,19 +63,46 @@ impl Pusher {
         })
     }
 
-    /// Pushes one image; returns its `remote_image` descriptor.
+    /// Checks, before anything is pushed, that the engine has the image and
+    /// that its jot labels and tags agree with the descriptor (name, tree
+    /// hash, image): a hand-edited descriptor would push another jot's image
+    /// into this repository.
+    pub async fn check(&self, item: &Planned) -> Result<()> {
+        let descriptor = &item.descriptor;
+        let local = descriptor.require_local_image()?;
+        let inspect = self.inspect(&local.image, &local.id).await?;
+        let labels = inspect.config.and_then(|c| c.labels).unwrap_or_default();
+        labels::check_image_matches(
+            &descriptor.name,
+            &descriptor.responder.tree_hash,
+            &local.image,
+            &labels,
+            &inspect.repo_tags.unwrap_or_default(),
+        )
+        .map_err(|message| Error::InvalidInput(format!("{}: {message}", descriptor.name)))
+    }
+
+    /// The local image by id; bad input when the engine does not have it.
+    async fn inspect(
+        &self,
+        image: &str,
+        id: &str,
+    ) -> Result<jot_docker::bollard::models::ImageInspect> {
+        jot_docker::inspect_image(&self.docker, id)
+            .await?
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "local image {image} ({id}) is not in the Docker engine; rebuild it with jot-build"
+                ))
+            })
+    }
+
+    /// Pushes one image ([`Pusher::check`]ed); returns its `remote_image` descriptor.
     pub async fn push(&self, item: Planned) -> Result<Descriptor> {
         let Planned { descriptor, tag } = item;
         let name = descriptor.name.as_str();
         let local = descriptor.require_local_image()?.clone();
-        let inspect = jot_docker::inspect_image(&self.docker, &local.id)
-            .await?
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "local image {} ({}) is not in the Docker engine; rebuild it with jot-build",
-                    local.image, local.id
-                ))
-            })?;
+        let inspect = self.inspect(&local.image, &local.id).await?;
         let wanted_tags = jot_aws::tags::jot_tags(&descriptor, &tag);
         let repository = self.ecr.repository(name, &wanted_tags).await?;
         let host = self

@@ -68,6 +68,10 @@ async fn run(args: Args) -> Result<()> {
     }
     let planned = jot_push::plan(descriptors, &options)?;
     let pusher = Pusher::connect(options).await?;
+    // Every image is checked against its descriptor before any is pushed.
+    for item in &planned {
+        pusher.check(item).await?;
+    }
     for item in planned {
         let pushed = pusher.push(item).await?;
         descriptor::write_line(&mut std::io::stdout(), &pushed)?;
