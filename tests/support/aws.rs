@@ -220,9 +220,65 @@ fn dechunk(mut rest: &str) -> String {
 
 /// The unsigned stand-in for SigV4 that tells MiniStack which service is meant.
 fn authorization(service: &str) -> String {
+    authorization_as("test", "us-east-1", service)
+}
+
+/// The same for another account (MiniStack takes a 12-digit access key as
+/// the account id) and region.
+fn authorization_as(key: &str, region: &str, service: &str) -> String {
     format!(
-        "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        "AWS4-HMAC-SHA256 Credential={key}/20240101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
     )
+}
+
+/// A Lambda REST call as `account` in `region`; the status and the JSON answer.
+pub fn lambda_as(account: &str, region: &str, method: &str, path: &str) -> (u16, Value) {
+    let auth = authorization_as(account, region, "lambda");
+    let (status, text) =
+        http(method, path, &[("Authorization", &auth)], "").expect("Lambda call to MiniStack");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Deletes jot's shared role in `account` (detached first), as IAM needs.
+pub fn delete_jot_role_as(account: &str) {
+    let iam_as = |params: &[(&str, &str)]| {
+        let body = params
+            .iter()
+            .chain([("Version", "2010-05-08")].iter())
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let auth = authorization_as(account, "us-east-1", "iam");
+        http(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &auth),
+            ],
+            &body,
+        )
+        .map(|(_, b)| b)
+        .unwrap_or_default()
+    };
+    let role = "jot-lambda-basic-execution";
+    let attached = iam_as(&[("Action", "ListAttachedRolePolicies"), ("RoleName", role)]);
+    for arn in xml_values(&attached, "PolicyArn") {
+        iam_as(&[
+            ("Action", "DetachRolePolicy"),
+            ("RoleName", role),
+            ("PolicyArn", &arn),
+        ]);
+    }
+    iam_as(&[("Action", "DeleteRole"), ("RoleName", role)]);
 }
 
 /// An ECR API call (JSON 1.1 protocol); returns the status and the body.
