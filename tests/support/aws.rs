@@ -123,15 +123,25 @@ impl Drop for Cleanup {
 
 /// Detaches a role's managed policies, then deletes it (IAM refuses otherwise).
 pub fn delete_role(role: &str) {
-    let (_, attached) = iam(&[("Action", "ListAttachedRolePolicies"), ("RoleName", role)]);
+    delete_role_with(&authorization("iam"), role);
+}
+
+fn delete_role_with(auth: &str, role: &str) {
+    let (_, attached) = iam_with(
+        auth,
+        &[("Action", "ListAttachedRolePolicies"), ("RoleName", role)],
+    );
     for arn in xml_values(&attached, "PolicyArn") {
-        iam(&[
-            ("Action", "DetachRolePolicy"),
-            ("RoleName", role),
-            ("PolicyArn", &arn),
-        ]);
+        iam_with(
+            auth,
+            &[
+                ("Action", "DetachRolePolicy"),
+                ("RoleName", role),
+                ("PolicyArn", &arn),
+            ],
+        );
     }
-    iam(&[("Action", "DeleteRole"), ("RoleName", role)]);
+    iam_with(auth, &[("Action", "DeleteRole"), ("RoleName", role)]);
 }
 
 /// The text of every `<tag>…</tag>` element in an XML answer.
@@ -244,41 +254,8 @@ pub fn lambda_as(account: &str, region: &str, method: &str, path: &str) -> (u16,
 
 /// Deletes jot's shared role in `account` (detached first), as IAM needs.
 pub fn delete_jot_role_as(account: &str) {
-    let iam_as = |params: &[(&str, &str)]| {
-        let body = params
-            .iter()
-            .chain([("Version", "2010-05-08")].iter())
-            .map(|(k, v)| {
-                format!(
-                    "{k}={}",
-                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-        let auth = authorization_as(account, "us-east-1", "iam");
-        http(
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("Authorization", &auth),
-            ],
-            &body,
-        )
-        .map(|(_, b)| b)
-        .unwrap_or_default()
-    };
-    let role = "jot-lambda-basic-execution";
-    let attached = iam_as(&[("Action", "ListAttachedRolePolicies"), ("RoleName", role)]);
-    for arn in xml_values(&attached, "PolicyArn") {
-        iam_as(&[
-            ("Action", "DetachRolePolicy"),
-            ("RoleName", role),
-            ("PolicyArn", &arn),
-        ]);
-    }
-    iam_as(&[("Action", "DeleteRole"), ("RoleName", role)]);
+    let auth = authorization_as(account, "us-east-1", "iam");
+    delete_role_with(&auth, "jot-lambda-basic-execution");
 }
 
 /// An ECR API call (JSON 1.1 protocol); returns the status and the body.
@@ -328,6 +305,10 @@ pub fn lambda(method: &str, path: &str, input: Option<Value>) -> (u16, Value) {
 
 /// An IAM Query API call (form-encoded); returns the status and the XML answer.
 pub fn iam(params: &[(&str, &str)]) -> (u16, String) {
+    iam_with(&authorization("iam"), params)
+}
+
+fn iam_with(auth: &str, params: &[(&str, &str)]) -> (u16, String) {
     let encode = |s: &str| {
         percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
     };
@@ -337,13 +318,12 @@ pub fn iam(params: &[(&str, &str)]) -> (u16, String) {
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let auth = authorization("iam");
     http(
         "POST",
         "/",
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Authorization", &auth),
+            ("Authorization", auth),
         ],
         &body,
     )
