@@ -23,7 +23,7 @@ _jot__deploy() {
 
     case "${cmd}" in
         jot__deploy)
-            opts="-q -v -h -V --role --memory --timeout --env --architecture --ephemeral-storage --description --alias --snapstart --force --config --env-name --show-config --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --role --memory --timeout --env --architecture --ephemeral-storage --description --alias --snapstart --force --config --env-name --show-config --profile --region --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -66,6 +66,14 @@ _jot__deploy() {
                     return 0
                     ;;
                 --env-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -9,6 +9,8 @@ complete -c jot-deploy -l description -d 'Description of the function (up to 256
 complete -c jot-deploy -l alias -d 'Create this alias, or move it, to the published version' -r
 complete -c jot-deploy -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
 complete -c jot-deploy -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
+complete -c jot-deploy -l profile -d 'AWS profile of ~/.aws/config (keys, assume-role, SSO or credential_process); beats AWS_PROFILE and jot.toml\'s `profile` [e.g. --profile prod]' -r
+complete -c jot-deploy -l region -d 'AWS region; beats AWS_REGION, jot.toml\'s `region` and the profile\'s [e.g. --region eu-west-1]' -r
 complete -c jot-deploy -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

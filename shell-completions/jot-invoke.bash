@@ -23,7 +23,7 @@ _jot__invoke() {
 
     case "${cmd}" in
         jot__invoke)
-            opts="-q -v -h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --init-type --env --config --env-name --show-config --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --local --image --function-name --payload --payload-file --expect --timeout --repeat --json --logs --qualifier --memory --init-type --env --profile --region --config --env-name --show-config --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -70,6 +70,14 @@ _jot__invoke() {
                     return 0
                     ;;
                 --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -11,6 +11,8 @@ complete -c jot-invoke -l init-type -d 'Local AWS_LAMBDA_INITIALIZATION_TYPE (sn
 provisioned-concurrency\t''
 snap-start\t''"
 complete -c jot-invoke -l env -d 'Environment variable for the local sandbox (NAME=VALUE, repeatable)' -r
+complete -c jot-invoke -l profile -d 'AWS profile of ~/.aws/config (keys, assume-role, SSO or credential_process); beats AWS_PROFILE and jot.toml\'s `profile` [e.g. --profile prod]' -r
+complete -c jot-invoke -l region -d 'AWS region; beats AWS_REGION, jot.toml\'s `region` and the profile\'s [e.g. --region eu-west-1]' -r
 complete -c jot-invoke -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
 complete -c jot-invoke -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
 complete -c jot-invoke -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''

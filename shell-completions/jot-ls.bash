@@ -23,13 +23,21 @@ _jot__ls() {
 
     case "${cmd}" in
         jot__ls)
-            opts="-q -v -h -V --remote --all-versions --all --json --concurrency --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --remote --all-versions --all --json --concurrency --profile --region --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -23,13 +23,21 @@ _jot__push() {
 
     case "${cmd}" in
         jot__push)
-            opts="-q -v -h -V --registry --scan-on-push --immutable-tags --force --config --env-name --show-config --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --registry --scan-on-push --immutable-tags --force --profile --region --config --env-name --show-config --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,4 +1,6 @@
 complete -c jot-push -l registry -d 'Push to this registry host instead of the one ECR reports (emulators, proxies)' -r
+complete -c jot-push -l profile -d 'AWS profile of ~/.aws/config (keys, assume-role, SSO or credential_process); beats AWS_PROFILE and jot.toml\'s `profile` [e.g. --profile prod]' -r
+complete -c jot-push -l region -d 'AWS region; beats AWS_REGION, jot.toml\'s `region` and the profile\'s [e.g. --region eu-west-1]' -r
 complete -c jot-push -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
 complete -c jot-push -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
 complete -c jot-push -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''

@@ -3,6 +3,8 @@ ecr\t''
 function\t''
 versions\t''"
 complete -c jot-rm -l keep -d 'Keep the N newest versions, ECR images and local images (and what they pin)' -r
+complete -c jot-rm -l profile -d 'AWS profile of ~/.aws/config (keys, assume-role, SSO or credential_process); beats AWS_PROFILE and jot.toml\'s `profile` [e.g. --profile prod]' -r
+complete -c jot-rm -l region -d 'AWS region; beats AWS_REGION, jot.toml\'s `region` and the profile\'s [e.g. --region eu-west-1]' -r
 complete -c jot-rm -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

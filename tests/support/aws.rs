@@ -123,15 +123,25 @@ impl Drop for Cleanup {
 
 /// Detaches a role's managed policies, then deletes it (IAM refuses otherwise).
 pub fn delete_role(role: &str) {
-    let (_, attached) = iam(&[("Action", "ListAttachedRolePolicies"), ("RoleName", role)]);
+    delete_role_with(&authorization("iam"), role);
+}
+
+fn delete_role_with(auth: &str, role: &str) {
+    let (_, attached) = iam_with(
+        auth,
+        &[("Action", "ListAttachedRolePolicies"), ("RoleName", role)],
+    );
     for arn in xml_values(&attached, "PolicyArn") {
-        iam(&[
-            ("Action", "DetachRolePolicy"),
-            ("RoleName", role),
-            ("PolicyArn", &arn),
-        ]);
+        iam_with(
+            auth,
+            &[
+                ("Action", "DetachRolePolicy"),
+                ("RoleName", role),
+                ("PolicyArn", &arn),
+            ],
+        );
     }
-    iam(&[("Action", "DeleteRole"), ("RoleName", role)]);
+    iam_with(auth, &[("Action", "DeleteRole"), ("RoleName", role)]);
 }
 
 /// The text of every `<tag>…</tag>` element in an XML answer.
@@ -220,9 +230,32 @@ fn dechunk(mut rest: &str) -> String {
 
 /// The unsigned stand-in for SigV4 that tells MiniStack which service is meant.
 fn authorization(service: &str) -> String {
+    authorization_as("test", "us-east-1", service)
+}
+
+/// The same for another account (MiniStack takes a 12-digit access key as
+/// the account id) and region.
+fn authorization_as(key: &str, region: &str, service: &str) -> String {
     format!(
-        "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        "AWS4-HMAC-SHA256 Credential={key}/20240101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
     )
+}
+
+/// A Lambda REST call as `account` in `region`; the status and the JSON answer.
+pub fn lambda_as(account: &str, region: &str, method: &str, path: &str) -> (u16, Value) {
+    let auth = authorization_as(account, region, "lambda");
+    let (status, text) =
+        http(method, path, &[("Authorization", &auth)], "").expect("Lambda call to MiniStack");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Deletes jot's shared role in `account` (detached first), as IAM needs.
+pub fn delete_jot_role_as(account: &str) {
+    let auth = authorization_as(account, "us-east-1", "iam");
+    delete_role_with(&auth, "jot-lambda-basic-execution");
 }
 
 /// An ECR API call (JSON 1.1 protocol); returns the status and the body.
@@ -272,6 +305,10 @@ pub fn lambda(method: &str, path: &str, input: Option<Value>) -> (u16, Value) {
 
 /// An IAM Query API call (form-encoded); returns the status and the XML answer.
 pub fn iam(params: &[(&str, &str)]) -> (u16, String) {
+    iam_with(&authorization("iam"), params)
+}
+
+fn iam_with(auth: &str, params: &[(&str, &str)]) -> (u16, String) {
     let encode = |s: &str| {
         percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
     };
@@ -281,13 +318,12 @@ pub fn iam(params: &[(&str, &str)]) -> (u16, String) {
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let auth = authorization("iam");
     http(
         "POST",
         "/",
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Authorization", &auth),
+            ("Authorization", auth),
         ],
         &body,
     )

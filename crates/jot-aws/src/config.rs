@@ -10,6 +10,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_http_client::tls;
+use jot_core::cli::AwsSelection;
 
 use crate::error::Context;
 use crate::{AwsError, Result};
@@ -39,13 +40,15 @@ impl Aws {
     /// Loads the configuration from the standard chain and checks, before any
     /// call, that it names a region and yields credentials. The credentials
     /// themselves are never printed or kept beyond the SDK's own cache.
-    pub async fn load() -> Result<Aws> {
+    /// `selection` picks the profile and region over the chain's own choice.
+    pub async fn load(selection: &AwsSelection) -> Result<Aws> {
+        let profile = crate::account::check_profile(selection).await?;
         let http_client = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        let loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client)
             .retry_config(
                 RetryConfig::standard()
@@ -59,9 +62,8 @@ impl Aws {
                     .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                     .operation_timeout(OPERATION_TIMEOUT)
                     .build(),
-            )
-            .load()
-            .await;
+            );
+        let config = crate::account::select(loader, selection).load().await;
         if config.region().is_none() {
             return Err(AwsError::NoRegion);
         }
@@ -73,8 +75,12 @@ impl Aws {
         provider
             .provide_credentials()
             .await
-            .map_err(|e| AwsError::NoCredentials(e.to_string()))?;
+            .map_err(|e| profile.credentials_error(e))?;
         Ok(Aws { config })
+    }
+
+    pub(crate) fn sdk_config(&self) -> &SdkConfig {
+        &self.config
     }
 
     /// The region every call goes to.

@@ -33,6 +33,8 @@ pub struct EcrRepository {
     pub uri: String,
     /// Created by this call.
     pub created: bool,
+    /// The account that holds it, as ECR says.
+    pub registry_id: Option<String>,
     repository: Repository,
 }
 
@@ -69,6 +71,7 @@ impl Ecr {
             name: name.to_string(),
             uri,
             created,
+            registry_id: repository.registry_id().map(str::to_string),
             repository,
         })
     }

@@ -21,6 +21,9 @@ pub enum AwsError {
         "no AWS credentials found ({0}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile in ~/.aws/credentials or ~/.aws/config"
     )]
     NoCredentials(String),
+    /// A chosen profile that is missing or cannot give credentials, with what to run.
+    #[error("{0}")]
+    Profile(String),
     #[error(
         "no AWS region configured; set AWS_REGION (for example AWS_REGION=us-east-1) or `region` in the profile named by AWS_PROFILE"
     )]
@@ -66,7 +69,7 @@ impl AwsError {
     pub fn failure(&self) -> Option<AwsFailure> {
         Some(match self {
             AwsError::InvalidInput(_) | AwsError::NotJot(_) | AwsError::Core(_) => return None,
-            AwsError::NoCredentials(_) => AwsFailure::Credentials,
+            AwsError::NoCredentials(_) | AwsError::Profile(_) => AwsFailure::Credentials,
             AwsError::NoRegion => AwsFailure::Region,
             AwsError::Unreachable { .. } | AwsError::TimedOut { .. } => AwsFailure::Unreachable,
             AwsError::Service { code, .. } => service_failure(code),

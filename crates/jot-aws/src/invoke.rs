@@ -199,13 +199,16 @@ pub async fn run(
     name: &str,
     plan: &InvokePlan,
     options: &RemoteOptions,
+    selection: &jot_core::cli::AwsSelection,
+    descriptor: Option<&jot_core::descriptor::Descriptor>,
     out: &mut impl std::io::Write,
 ) -> jot_core::Result<()> {
     validate_function_name(name)?;
     if let Some(qualifier) = &options.qualifier {
         validate_qualifier(qualifier)?;
     }
-    let aws = Aws::load().await?;
+    let aws = Aws::load(selection).await?;
+    aws.check_origin(descriptor).await?;
     let mut function = RemoteFunction::new(&aws, name, options);
     let started = Instant::now();
     let target = function.target();

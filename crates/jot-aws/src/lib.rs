@@ -7,6 +7,7 @@
 //! labelled or written into a descriptor by anything here; functions return
 //! descriptors and typed results, and only the binaries write to stdout.
 
+pub mod account;
 pub mod config;
 pub mod deploy;
 pub mod ecr;

@@ -31,6 +31,9 @@ pub struct Section {
     pub test_timeout: Item<u64>,
     pub compile: Item<bool>,
     pub compile_tests: Item<bool>,
+    // every tool that calls AWS
+    pub profile: Item<String>,
+    pub region: Item<String>,
     // jot-push
     pub registry: Item<String>,
     pub scan_on_push: Item<bool>,

@@ -60,10 +60,15 @@ pub fn from_config_json(source: &str, text: &str) -> Result<String> {
                     .ok_or_else(|| bad("Dependencies must be a list of package names".into()))?;
                 out.push(format!("deps = [{}]", deps.join(", ")));
             }
-            "AWSRegion" => out.push(format!(
-                "# AWSRegion {} dropped: jot takes the region from AWS_REGION or the profile.",
-                string(key, v)?
-            )),
+            "AWSRegion" => {
+                let region = string(key, v)?;
+                jot_core::names::validate_region(&region)
+                    .map_err(|e| bad(format!("AWSRegion: {e}")))?;
+                out.push(format!(
+                    "# --region, JOT_REGION and AWS_REGION beat it.\nregion = {}",
+                    quote(&region)
+                ))
+            }
             "AWSAccountId" => {
                 out.push("# AWSAccountId dropped: jot never needs an account id.".into())
             }

@@ -12,6 +12,7 @@ pub mod import;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
+use jot_core::cli::{AwsArgs, AwsSelection, Chosen};
 use jot_core::descriptor::Descriptor;
 use jot_core::{Error, Result};
 use toml::Spanned;
@@ -39,6 +40,9 @@ pub mod env {
     pub const TEST_PAYLOAD: &str = "JOT_TEST_PAYLOAD";
     pub const EXPECT: &str = "JOT_EXPECT";
     pub const REGISTRY: &str = "JOT_REGISTRY";
+    /// Read by `--profile` and `--region` (jot-core's `AwsArgs`).
+    pub const PROFILE: &str = "JOT_PROFILE";
+    pub const REGION: &str = "JOT_REGION";
     pub const ROLE: &str = "JOT_ROLE";
     pub const MEMORY: &str = "JOT_MEMORY";
     pub const TIMEOUT: &str = "JOT_TIMEOUT";
@@ -318,6 +322,29 @@ pub fn pick_list(
         .and_then(|c| c.get(key, field))
         .map(|l| l.value.clone())
         .unwrap_or_default()
+}
+
+/// The AWS profile and region of a run: `--profile`/`--region` (or
+/// `JOT_PROFILE`/`JOT_REGION`) > `AWS_PROFILE`/`AWS_REGION` > the file's
+/// `profile`/`region` (its `[env.NAME]` first) > the standard chain.
+pub fn aws_selection(args: &AwsArgs, config: Option<&Config>) -> Result<AwsSelection> {
+    let from_file = |key: &'static str,
+                     field: fn(&Section) -> &Item<String>,
+                     check: fn(&str) -> std::result::Result<(), String>| {
+        config
+            .and_then(|c| c.get(key, field))
+            .map(|l| {
+                l.check(|v| check(v))?;
+                Ok::<_, Error>(Chosen {
+                    value: l.value.clone(),
+                    from: format!("{}:{}", l.path.display(), l.line),
+                })
+            })
+            .transpose()
+    };
+    let profile = from_file("profile", |s| &s.profile, jot_core::names::validate_profile)?;
+    let region = from_file("region", |s| &s.region, jot_core::names::validate_region)?;
+    args.select(profile, region)
 }
 
 /// A map key as `NAME=VALUE` pairs (the form of the `--env`/`--build-arg` flags).

@@ -92,6 +92,10 @@ fn config_json_imports() {
         &vec!["DataFrames".to_string(), "Distributions".into()]
     );
     assert!(config.get("tag", |s| &s.tag).is_none());
+    assert_eq!(
+        config.get("region", |s| &s.region).unwrap().value,
+        "eu-west-2"
+    );
     assert!(!toml_text.contains("123456789012\"\n"));
     let err = import::from_config_json("config.json", r#"{"Memory": 1}"#).unwrap_err();
     assert!(err.to_string().contains("\"Memory\""));

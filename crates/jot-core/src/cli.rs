@@ -42,6 +42,101 @@ impl OutputArgs {
     }
 }
 
+/// Which AWS account (through a profile) and region a tool acts in: the
+/// flags of every tool that calls AWS.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AwsArgs {
+    /// AWS profile of ~/.aws/config (keys, assume-role, SSO or credential_process); beats
+    /// AWS_PROFILE and jot.toml's `profile` [e.g. --profile prod]
+    #[arg(long, value_name = "NAME", env = "JOT_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region; beats AWS_REGION, jot.toml's `region` and the profile's [e.g. --region eu-west-1]
+    #[arg(long, value_name = "NAME", env = "JOT_REGION")]
+    pub region: Option<String>,
+}
+
+/// One chosen AWS setting and where it came from (for `--show-config` and errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub value: String,
+    pub from: String,
+}
+
+/// The profile and region a run uses; `None` leaves the choice to the
+/// standard AWS chain (the `default` profile, the profile's region, the
+/// instance's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSelection {
+    pub profile: Option<Chosen>,
+    pub region: Option<Chosen>,
+}
+
+impl AwsArgs {
+    /// Flags (or `JOT_PROFILE`/`JOT_REGION`) > `AWS_PROFILE`/`AWS_REGION`/`AWS_DEFAULT_REGION`
+    /// > the file's values (already checked, with where they were written) > the chain.
+    pub fn select(
+        &self,
+        file_profile: Option<Chosen>,
+        file_region: Option<Chosen>,
+    ) -> Result<AwsSelection> {
+        let from_env = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                std::env::var(name)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|value| Chosen {
+                        value,
+                        from: format!("environment {name}"),
+                    })
+            })
+        };
+        let flag = |value: &Option<String>, what: &str| {
+            value.clone().map(|value| Chosen {
+                value,
+                from: format!("--{what} (or JOT_{})", what.to_uppercase()),
+            })
+        };
+        let profile = flag(&self.profile, "profile")
+            .or_else(|| from_env(&["AWS_PROFILE"]))
+            .or(file_profile);
+        let region = flag(&self.region, "region")
+            .or_else(|| from_env(&["AWS_REGION", "AWS_DEFAULT_REGION"]))
+            .or(file_region);
+        if let Some(p) = &profile {
+            crate::names::validate_profile(&p.value)
+                .map_err(|e| Error::InvalidInput(format!("{}: {e}", p.from)))?;
+        }
+        if let Some(r) = &region {
+            crate::names::validate_region(&r.value)
+                .map_err(|e| Error::InvalidInput(format!("{}: {e}", r.from)))?;
+        }
+        Ok(AwsSelection { profile, region })
+    }
+}
+
+impl AwsSelection {
+    /// The selection as `--show-config` prints it.
+    pub fn show(&self) -> serde_json::Value {
+        let part = |c: &Option<Chosen>| {
+            c.as_ref().map_or(
+                serde_json::Value::Null,
+                |c| serde_json::json!({"value": c.value, "from": c.from}),
+            )
+        };
+        serde_json::json!({"profile": part(&self.profile), "region": part(&self.region)})
+    }
+
+    /// The profile's name, if one is chosen.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.profile.as_ref().map(|c| c.value.as_str())
+    }
+
+    /// The region's name, if one is chosen.
+    pub fn region_name(&self) -> Option<&str> {
+        self.region.as_ref().map(|c| c.value.as_str())
+    }
+}
+
 /// A command line that carries the shared output flags.
 pub trait Command: Parser {
     fn output(&self) -> &OutputArgs;

@@ -96,6 +96,76 @@ pub struct FunctionInfo {
     pub image_digest: Option<String>,
 }
 
+/// The AWS account and region a descriptor's ECR image and function live in,
+/// so that a tool pointed at another account or region refuses it rather
+/// than acting on a namesake there. Descriptors written before it have none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsOrigin {
+    /// 12-digit account id; absent when AWS did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    pub region: String,
+}
+
+impl AwsOrigin {
+    /// The account and region of a Lambda ARN (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`).
+    pub fn of_arn(arn: &str) -> Option<AwsOrigin> {
+        let mut parts = arn.split(':');
+        let (Some("arn"), Some(_), Some(_), Some(region), Some(account)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let origin = AwsOrigin {
+            account: Some(account.to_string()),
+            region: region.to_string(),
+        };
+        origin.validate().ok().map(|()| origin)
+    }
+
+    /// The account and region of an ECR repository URI
+    /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
+    pub fn of_repository_uri(uri: &str) -> Option<AwsOrigin> {
+        let host = uri.split('/').next()?;
+        let mut parts = host.split('.');
+        let (Some(account), Some("dkr"), Some("ecr"), Some(region)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let origin = AwsOrigin {
+            account: Some(account.to_string()),
+            region: region.to_string(),
+        };
+        origin.validate().ok().map(|()| origin)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        crate::names::validate_region(&self.region)
+            .map_err(|e| format!("field `aws.region`: {e}"))?;
+        match &self.account {
+            Some(a) if !crate::names::is_account_id(a) => Err(format!(
+                "field `aws.account`: {a:?} is not a 12-digit AWS account id"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for AwsOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.account {
+            Some(account) => write!(f, "account {account}, region {}", self.region),
+            None => write!(f, "region {}", self.region),
+        }
+    }
+}
+
 /// How the function runs, per function (memory, CPU, timeout, environment,
 /// processes); every field is optional. jot-serve applies it under its flags
 /// and over the `jot.toml` (docs/descriptors.md).
@@ -171,6 +241,9 @@ pub struct Descriptor {
     pub function: Option<FunctionInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<RunSettings>,
+    /// Where its AWS copies live (written by jot-push, jot-deploy, jot-ls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsOrigin>,
 }
 
 impl Descriptor {
@@ -185,6 +258,7 @@ impl Descriptor {
             remote_image: None,
             function: None,
             settings: None,
+            aws: None,
         }
     }
 
@@ -221,6 +295,9 @@ impl Descriptor {
         }
         if let Some(settings) = &self.settings {
             settings.validate()?;
+        }
+        if let Some(origin) = &self.aws {
+            origin.validate()?;
         }
         Ok(())
     }
@@ -493,6 +570,23 @@ mod tests {
                 "{field}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn the_aws_origin_comes_from_an_arn_and_is_checked() {
+        let origin = AwsOrigin::of_arn("arn:aws:lambda:eu-west-2:210987654321:function:f").unwrap();
+        assert_eq!(origin.account.as_deref(), Some("210987654321"));
+        assert_eq!(origin.region, "eu-west-2");
+        assert!(AwsOrigin::of_arn("not-an-arn").is_none());
+        let ecr = AwsOrigin::of_repository_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/f");
+        assert_eq!(ecr.unwrap().region, "us-east-1");
+        assert!(AwsOrigin::of_repository_uri("127.0.0.1:4566/f").is_none());
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["aws"] = serde_json::json!({"account": "12345", "region": "us-east-1"});
+        let err = parse_line(&value.to_string(), 2).unwrap_err().to_string();
+        assert!(err.contains("aws.account"), "{err}");
+        value["aws"] = serde_json::json!({"region": "us-east-1"});
+        assert!(parse_line(&value.to_string(), 2).is_ok());
     }
 
     #[test]

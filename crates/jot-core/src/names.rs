@@ -101,6 +101,49 @@ pub fn validate_tag(tag: &str) -> Result<()> {
     }
 }
 
+/// An AWS region name as AWS spells them (`us-east-1`, `eu-central-2`,
+/// `us-gov-west-1`): lower-case words joined by `-`, ending in a number.
+pub fn validate_region(region: &str) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let words = &parts[..parts.len().saturating_sub(1)];
+    let ok = parts.len() >= 3
+        && region.len() <= 32
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{region:?} is not an AWS region name (for example us-east-1, eu-west-2)"
+        ))
+    }
+}
+
+/// A 12-digit AWS account id.
+pub fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A profile name as it can stand in `[profile NAME]` of `~/.aws/config`.
+pub fn validate_profile(profile: &str) -> std::result::Result<(), String> {
+    let ok = !profile.is_empty()
+        && profile.len() <= 128
+        && !profile
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '[' | ']'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{profile:?} is not an AWS profile name (no spaces or brackets, up to 128 characters)"
+        ))
+    }
+}
+
 /// A Julia identifier as jot accepts it for `--function` and module names.
 pub fn validate_julia_identifier(what: &str, name: &str) -> Result<()> {
     let mut chars = name.chars();
@@ -160,6 +203,29 @@ pub fn validate_arg_type(arg_type: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn regions_accounts_and_profiles() {
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "il-central-1"] {
+            assert!(super::validate_region(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us east 1",
+            "us--1",
+            "useast1",
+            "eu-west-1a",
+        ] {
+            assert!(super::validate_region(bad).is_err(), "{bad}");
+        }
+        assert!(super::is_account_id("123456789012"));
+        assert!(!super::is_account_id("12345678901a"));
+        assert!(super::validate_profile("prod-admin@acme").is_ok());
+        assert!(super::validate_profile("a b").is_err());
+        assert!(super::validate_profile("").is_err());
+    }
+
     use super::*;
 
     #[test]

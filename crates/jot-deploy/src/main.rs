@@ -24,6 +24,8 @@ struct Args {
     #[command(flatten)]
     settings: DeployFlags,
     #[command(flatten)]
+    aws: cli::AwsArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -41,8 +43,11 @@ async fn run(args: Args) -> Result<()> {
         descriptor::read_piped("jot-deploy", "jot-build f.jl | jot-push | jot-deploy")?;
     let config = jot_config::for_descriptors(&descriptors, &flags.config)?;
     let settings = jot_deploy::settings(flags, config.as_ref())?;
+    let selection = jot_config::aws_selection(&args.aws, config.as_ref())?;
     if flags.config.show_config {
-        return cli::print_line(&jot_deploy::show(&settings, config.as_ref()).to_string());
+        let mut shown = jot_deploy::show(&settings, config.as_ref());
+        shown["aws"] = selection.show();
+        return cli::print_line(&shown.to_string());
     }
     for descriptor in &descriptors {
         architecture::check_wanted(&settings, descriptor)?;
@@ -53,7 +58,7 @@ async fn run(args: Args) -> Result<()> {
         );
     }
     let planned = deploy::plan(descriptors)?;
-    let mut deployer = Deployer::connect(settings).await?;
+    let mut deployer = Deployer::connect(settings, &selection, &planned).await?;
     for item in planned {
         let deployed = deployer.deploy(item).await?;
         descriptor::write_line(&mut std::io::stdout(), &deployed)?;

@@ -20,6 +20,8 @@ pub struct Scope {
     pub every_function: bool,
     /// AWS calls in flight at most.
     pub concurrency: usize,
+    /// The AWS profile and region to list.
+    pub aws: jot_core::cli::AwsSelection,
 }
 
 /// What was found, service by service; `None` for a service not asked.
@@ -67,7 +69,7 @@ pub async fn collect(scope: &Scope, filter: &NameFilter) -> Collected {
         if !scope.remote {
             return (None, None);
         }
-        let aws = match jot_aws::Aws::load().await {
+        let aws = match jot_aws::Aws::load(&scope.aws).await {
             Ok(aws) => aws,
             Err(e) => {
                 // One cause for both services: say it once, as Lambda's.

@@ -2,7 +2,7 @@
 //! local image, the newest ECR image, and the function at its newest version.
 
 use jot_core::descriptor::{
-    Descriptor, FORMAT_VERSION, FunctionInfo, Kind, LocalImage, RemoteImage,
+    AwsOrigin, Descriptor, FORMAT_VERSION, FunctionInfo, Kind, LocalImage, RemoteImage,
 };
 
 use crate::model::Jot;
@@ -46,6 +46,14 @@ pub fn descriptor(jot: &Jot) -> Option<Descriptor> {
         alias: None,
         image_digest: f.latest.digest.clone(),
     });
+    let aws = function
+        .as_ref()
+        .and_then(|f| AwsOrigin::of_arn(&f.arn))
+        .or_else(|| {
+            remote_image
+                .as_ref()
+                .and_then(|r| AwsOrigin::of_repository_uri(&r.repository_uri))
+        });
     let kind = if function.is_some() {
         Kind::Function
     } else if remote_image.is_some() {
@@ -64,5 +72,6 @@ pub fn descriptor(jot: &Jot) -> Option<Descriptor> {
         remote_image,
         function,
         settings: None,
+        aws,
     })
 }

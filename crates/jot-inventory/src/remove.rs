@@ -116,7 +116,11 @@ async fn run_step(
 
 /// Collects what `filter` names (and every function, for what pins images)
 /// and plans its removal; services that fail are listed in `plan.unknown`.
-pub async fn prepare(filter: &NameFilter, options: &RemoveOptions) -> Result<Plan> {
+pub async fn prepare(
+    filter: &NameFilter,
+    options: &RemoveOptions,
+    aws: &jot_core::cli::AwsSelection,
+) -> Result<Plan> {
     let remote = options.only != Some(Part::Local);
     let scope = Scope {
         local: matches!(options.only, None | Some(Part::Local)),
@@ -124,6 +128,7 @@ pub async fn prepare(filter: &NameFilter, options: &RemoveOptions) -> Result<Pla
         foreign: true,
         every_function: remote,
         concurrency: jot_aws::listing::DEFAULT_CONCURRENCY,
+        aws: aws.clone(),
     };
     let collected = crate::collect(&scope, filter).await;
     let failures = collected.failures();
@@ -147,6 +152,7 @@ pub async fn prepare(filter: &NameFilter, options: &RemoveOptions) -> Result<Pla
 /// Connects to what the steps need and runs them (see [`execute`]).
 pub async fn carry_out(
     plan: &Plan,
+    aws: &jot_core::cli::AwsSelection,
     stop: impl Future<Output = StopSignal>,
     on_done: impl FnMut(&Action, bool),
 ) -> Result<Outcome> {
@@ -155,7 +161,7 @@ pub async fn carry_out(
         .iter()
         .any(|s| !matches!(s, Action::RemoveLocal { .. }));
     let remover = match needs_aws {
-        true => Some(Remover::new(&jot_aws::Aws::load().await?)),
+        true => Some(Remover::new(&jot_aws::Aws::load(aws).await?)),
         false => None,
     };
     let needs_docker = plan

@@ -67,6 +67,8 @@ struct Args {
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
     #[command(flatten)]
+    aws: cli::AwsArgs,
+    #[command(flatten)]
     config: jot_config::ConfigArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -93,12 +95,18 @@ async fn invoke(args: Args) -> Result<()> {
         repeat: args.repeat,
     };
     let settings = jot_invoke::settings::resolve(&given, config.as_ref())?;
+    let selection = jot_config::aws_selection(&args.aws, config.as_ref())?;
     if args.config.show_config {
-        return cli::print_line(&settings.show(config.as_ref()).to_string());
+        let mut shown = settings.show(config.as_ref());
+        shown["aws"] = selection.show();
+        return cli::print_line(&shown.to_string());
     }
     let plan = settings.plan;
     let mut verdict = Ok(());
+    let mut piped = descriptors.iter();
     for target in targets {
+        // Descriptors and targets are in step when the targets came from stdin.
+        let descriptor = piped.next();
         let result = match target {
             Target::Local { name, image } => {
                 let config = InstanceConfig {
@@ -119,7 +127,15 @@ async fn invoke(args: Args) -> Result<()> {
                     logs: args.logs,
                     json: args.json,
                 };
-                jot_aws::invoke::run(&name, &plan, &options, &mut std::io::stdout()).await
+                jot_aws::invoke::run(
+                    &name,
+                    &plan,
+                    &options,
+                    &selection,
+                    descriptor,
+                    &mut std::io::stdout(),
+                )
+                .await
             }
         };
         // Keep going through the targets; the worst verdict decides the exit code.

@@ -40,6 +40,8 @@ struct Args {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
     #[command(flatten)]
+    aws: cli::AwsArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -68,6 +70,7 @@ async fn run(args: Args) -> Result<()> {
         foreign: args.all,
         every_function: false,
         concurrency: usize::from(args.concurrency),
+        aws: args.aws.select(None, None)?,
     };
     let mut collected = jot_inventory::collect(&scope, &filter).await;
     if !args.remote

@@ -48,16 +48,25 @@ pub fn plan(descriptors: Vec<Descriptor>, options: &PushOptions) -> Result<Vec<P
 /// The engine and ECR of one run.
 pub struct Pusher {
     docker: Docker,
+    aws: Aws,
     ecr: Ecr,
     options: PushOptions,
 }
 
 impl Pusher {
-    pub async fn connect(options: PushOptions) -> Result<Pusher> {
+    /// Connects; descriptors of another account or region are refused first.
+    pub async fn connect(
+        options: PushOptions,
+        selection: &jot_core::cli::AwsSelection,
+        planned: &[Planned],
+    ) -> Result<Pusher> {
         let docker = jot_docker::connect().await?;
-        let aws = Aws::load().await?;
+        let aws = Aws::load(selection).await?;
+        aws.check_origin(planned.iter().map(|p| &p.descriptor))
+            .await?;
         Ok(Pusher {
             docker,
+            aws: aws.clone(),
             ecr: Ecr::new(&aws, options.repository.clone()),
             options,
         })
@@ -71,13 +80,12 @@ impl Pusher {
         let descriptor = &item.descriptor;
         let local = descriptor.require_local_image()?;
         let inspect = self.inspect(&local.image, &local.id).await?;
-        let labels = inspect.config.and_then(|c| c.labels).unwrap_or_default();
         labels::check_image_matches(
             &descriptor.name,
             &descriptor.responder.tree_hash,
             &local.image,
-            &labels,
-            &inspect.repo_tags.unwrap_or_default(),
+            &inspect.labels,
+            &inspect.repo_tags,
         )
         .map_err(|message| Error::InvalidInput(format!("{}: {message}", descriptor.name)))
     }
@@ -87,7 +95,7 @@ impl Pusher {
         &self,
         image: &str,
         id: &str,
-    ) -> Result<jot_docker::bollard::models::ImageInspect> {
+    ) -> Result<jot_docker::Image> {
         jot_docker::inspect_image(&self.docker, id)
             .await?
             .ok_or_else(|| {
@@ -114,6 +122,7 @@ impl Pusher {
         let remote = |digest: String| {
             let mut pushed = descriptor.clone();
             pushed.kind = Kind::RemoteImage;
+            pushed.aws = Some(self.aws.origin(repository.registry_id.clone()));
             pushed.remote_image = Some(RemoteImage {
                 repository_uri: repository.uri.clone(),
                 tag: tag.clone(),
@@ -177,8 +186,13 @@ impl Pusher {
 }
 
 /// The push settings in effect, for `--show-config`.
-pub fn show(options: &PushOptions, config: Option<&jot_config::Config>) -> serde_json::Value {
+pub fn show(
+    options: &PushOptions,
+    config: Option<&jot_config::Config>,
+    selection: &jot_core::cli::AwsSelection,
+) -> serde_json::Value {
     serde_json::json!({
+        "aws": selection.show(),
         "config": config.map(|c| c.path().display().to_string()),
         "registry": options.registry,
         "scan_on_push": options.repository.scan_on_push,

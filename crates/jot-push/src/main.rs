@@ -32,6 +32,8 @@ struct Args {
     #[arg(long)]
     force: bool,
     #[command(flatten)]
+    aws: cli::AwsArgs,
+    #[command(flatten)]
     config: jot_config::ConfigArgs,
     #[command(flatten)]
     output: OutputArgs,
@@ -63,11 +65,12 @@ async fn run(args: Args) -> Result<()> {
             force: args.force,
         },
     };
+    let selection = jot_config::aws_selection(&args.aws, cfg)?;
     if args.config.show_config {
-        return cli::print_line(&jot_push::show(&options, cfg).to_string());
+        return cli::print_line(&jot_push::show(&options, cfg, &selection).to_string());
     }
     let planned = jot_push::plan(descriptors, &options)?;
-    let pusher = Pusher::connect(options).await?;
+    let pusher = Pusher::connect(options, &selection, &planned).await?;
     // Every image is checked against its descriptor before any is pushed.
     for item in &planned {
         pusher.check(item).await?;

@@ -39,6 +39,8 @@ struct Args {
     #[arg(long)]
     force: bool,
     #[command(flatten)]
+    aws: cli::AwsArgs,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -68,9 +70,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
+    let selection = args.aws.select(None, None)?;
     let names = if args.names.is_empty() {
         let piped =
             descriptor::read_piped("jot-rm", "jot-ls --remote --json | jot-rm, or name jots")?;
+        // A jot of another account or region is refused before anything is listed.
+        if piped.iter().any(|d| d.aws.is_some()) {
+            jot_aws::Aws::load(&selection)
+                .await?
+                .check_origin(&piped)
+                .await?;
+        }
         piped.into_iter().map(|d| d.name).collect()
     } else {
         args.names.clone()
@@ -87,7 +97,7 @@ async fn run(args: Args) -> Result<()> {
         keep: args.keep,
         force: args.force,
     };
-    let plan = jot_inventory::prepare(&filter, &options).await?;
+    let plan = jot_inventory::prepare(&filter, &options, &selection).await?;
     cli::print_line(jot_inventory::render_plan(&plan).trim_end())?;
     let partial = |what: String| Err(Error::Partial(what));
     if args.dry_run || plan.steps.is_empty() {
@@ -103,7 +113,8 @@ async fn run(args: Args) -> Result<()> {
         let verb = if found { "deleted" } else { "already gone:" };
         let _ = cli::print_line(&format!("{verb} {step}"));
     };
-    let outcome = jot_inventory::carry_out(&plan, cli::stop_requested(), report).await?;
+    let outcome =
+        jot_inventory::carry_out(&plan, &selection, cli::stop_requested(), report).await?;
     for step in &outcome.remaining {
         cli::print_line(&format!("remains: {step}"))?;
     }

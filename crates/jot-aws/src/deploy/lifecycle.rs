@@ -127,6 +127,7 @@ impl Deployer {
         }
         let mut deployed = descriptor;
         deployed.kind = Kind::Function;
+        deployed.aws = jot_core::descriptor::AwsOrigin::of_arn(&arn).or(deployed.aws);
         deployed.function = Some(FunctionInfo {
             name,
             arn,

@@ -73,9 +73,16 @@ pub struct Deployer {
 }
 
 impl Deployer {
-    /// Connects and checks a given `--role` before any function is touched.
-    pub async fn connect(settings: Settings) -> Result<Deployer> {
-        let aws = Aws::load().await?;
+    /// Connects, refuses descriptors of another account or region, and
+    /// checks a given `--role` before any function is touched.
+    pub async fn connect(
+        settings: Settings,
+        selection: &jot_core::cli::AwsSelection,
+        planned: &[Planned],
+    ) -> Result<Deployer> {
+        let aws = Aws::load(selection).await?;
+        aws.check_origin(planned.iter().map(|p| &p.descriptor))
+            .await?;
         let deployer = Deployer {
             lambda: aws.lambda(),
             iam: aws.iam(),
