@@ -139,25 +139,21 @@ end
     exemplar = joinpath(dir, "exemplar-package.txt")
     write(exemplar, "payload [{\"n\":1}]\ntests true\n" *
                     "precompile(Tuple{typeof(Counter.count), Array{Counter.Tick, 1}})\n")
+    package_env = Dict("JOT_EXEMPLAR" => exemplar, "JOT_RESPONDER_KIND" => "package",
+                       "JOT_RESPONDER_PATH" => pkg, "JOT_RESPONDER_MODULE" => "Counter",
+                       "JOT_FUNCTION" => "count", "JOT_ARG_TYPE" => "Vector{Tick}",
+                       "JULIA_LOAD_PATH" => "@:$dir:@stdlib")
     workload("PackageWorkload", "import Counter", "Counter")
-    ok, out, err = precompile_workload("PackageWorkload", Dict(
-        "JOT_EXEMPLAR" => exemplar, "JOT_RESPONDER_KIND" => "package",
-        "JOT_RESPONDER_PATH" => pkg, "JOT_RESPONDER_MODULE" => "Counter",
-        "JOT_FUNCTION" => "count", "JOT_ARG_TYPE" => "Vector{Tick}",
-        "JULIA_LOAD_PATH" => "@:$dir:@stdlib"))
+    ok, out, err = precompile_workload("PackageWorkload", package_env)
     @test ok && endswith(out, "loaded")              # (after the suite's summary)
     ok || println(stderr, err)
     @test isfile(ran)                                # the suite ran while precompiling
     @test readlines(joinpath(dir, "precompiled.txt")) ==
           ["precompile(Tuple{typeof(Counter.count), Array{Counter.Tick, 1}})"]
 
-    # A failing suite fails the precompilation with one clear line.
+    # A failing suite fails the precompilation, its reason in one line.
     write(joinpath(pkg, "test", "runtests.jl"), "using Test\n@test 1 == 2\n")
     workload("FailingWorkload", "import Counter", "Counter")
-    ok, _, err = precompile_workload("FailingWorkload", Dict(
-        "JOT_EXEMPLAR" => exemplar, "JOT_RESPONDER_KIND" => "package",
-        "JOT_RESPONDER_PATH" => pkg, "JOT_RESPONDER_MODULE" => "Counter",
-        "JOT_FUNCTION" => "count", "JOT_ARG_TYPE" => "Vector{Tick}",
-        "JULIA_LOAD_PATH" => "@:$dir:@stdlib"))
+    ok, _, err = precompile_workload("FailingWorkload", package_env)
     @test !ok && occursin("jot: --compile failed: --compile-tests: the package's test suite failed", err)
 end
