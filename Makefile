@@ -5,7 +5,7 @@ BIN := target/debug
 TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy jot-ls jot-rm
 SHELLS := bash zsh fish
 
-.PHONY: all build demo test leak-check unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers
+.PHONY: all build demo test test-julia leak-check unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers
 
 all: build
 
@@ -50,10 +50,21 @@ runtime-layer: build julia-image
 ## offline Julia image: host networking (the tests serve on 127.0.0.1), a writable
 ## depot in the container's /tmp. Fails if any test fails.
 runtime-test: julia-image
-	docker run --rm --network host -e JULIA_DEPOT_PATH=/tmp/depot \
-	  -v $(CURDIR)/runtime-template:/runtime:ro \
-	  $${JOT_TEST_BASE_IMAGE:-jot/julia:1.5.3-bullseye} \
+	$(call runtime_tests_in,$${JOT_TEST_BASE_IMAGE:-jot/julia:1.5.3-bullseye})
+
+runtime_tests_in = docker run --rm --network host -e JULIA_DEPOT_PATH=/tmp/depot \
+	  -v $(CURDIR)/runtime-template:/runtime:ro $(1) \
 	  julia --startup-file=no /runtime/JotRuntime/test/runtests.jl
+
+## The Julia-dependent tests against one base image the engine has (docs/julia.md):
+##   docker pull julia:1.10 && make test-julia IMAGE=julia:1.10
+## the runtime's own tests in it, then the Rust tests that build and run images on it.
+JULIA_TESTS := compile runtime_stage coldstart
+test-julia: build
+	@[ -n "$(IMAGE)" ] || { echo "usage: make test-julia IMAGE=julia:1.10 (an image the engine has)"; exit 2; }
+	@docker image inspect $(IMAGE) >/dev/null 2>&1 || { echo "no image $(IMAGE) in the engine (docker pull it first)"; exit 2; }
+	$(call runtime_tests_in,$(IMAGE))
+	JOT_TEST_BASE_IMAGE=$(IMAGE) $(CARGO) test --no-fail-fast $(addprefix --test ,$(JULIA_TESTS))
 
 ## Unit tests only (no Docker needed).
 unit:

@@ -400,3 +400,77 @@ pub fn traced_first_request(image: &str) -> (String, serde_json::Value) {
         .unwrap_or_else(|| panic!("no --json report:\n{stderr}"));
     (after_init, report)
 }
+
+/// [`base_image`] with the test-only switch `JOT_PACKAGE_IMAGES=1` in its
+/// environment (docs/julia.md): its runtime stage and `--compile` take the
+/// package-image path of Julia >= 1.9 on any Julia, so that path runs on 1.5.
+/// Made once (an `ENV` step: no network, no container) and kept, like the base
+/// image and its runtime stage.
+pub fn package_image_base() -> String {
+    static MADE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        let base = base_image();
+        let name: String = base
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let tag = format!("jot-test/package-images:{name}");
+        let mut child = Command::new("docker")
+            .args(["build", "-q", "-t", &tag, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run docker build");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("FROM {base}\nENV JOT_PACKAGE_IMAGES=1\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker build of {tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tag
+    })
+    .clone()
+}
+
+/// The (major, minor) version of the `julia` in an image.
+pub fn julia_version(image: &str) -> (u32, u32) {
+    let out = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "julia",
+            image,
+        ])
+        .args([
+            "--startup-file=no",
+            "-e",
+            "print(VERSION.major, ' ', VERSION.minor)",
+        ])
+        .output()
+        .expect("run docker");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split(' ').map(|p| p.trim().parse::<u32>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor),
+        _ => panic!(
+            "no Julia version from {image}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}

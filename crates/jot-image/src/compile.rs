@@ -50,13 +50,8 @@ pub fn exemplar_text(options: &CompileOptions, trace: &[String]) -> String {
     }
     text.push_str(&format!("tests {}\n", options.tests));
     let mut seen = HashSet::new();
-    for line in trace {
-        let line = line.trim();
-        if line.starts_with("precompile(")
-            && line.ends_with(')')
-            && seen.insert(line)
-            && text.len() + line.len() < MAX_EXEMPLAR_BYTES
-        {
+    for line in trace.iter().filter_map(|l| traced_statement(l)) {
+        if seen.insert(line) && text.len() + line.len() < MAX_EXEMPLAR_BYTES {
             text.push_str(line);
             text.push('\n');
         }
@@ -64,14 +59,27 @@ pub fn exemplar_text(options: &CompileOptions, trace: &[String]) -> String {
     text
 }
 
-/// The precompile statements in a session's logs (`--trace-compile=stderr`),
-/// also where other output on the stream began the line.
+/// The precompile statements in a session's logs (`--trace-compile=stderr`).
 pub fn traced_statements(logs: &str) -> Vec<String> {
     logs.lines()
-        .filter_map(|l| l.find("precompile(Tuple{").map(|at| l[at..].trim()))
-        .filter(|l| l.ends_with(')'))
+        .filter_map(traced_statement)
         .map(str::to_string)
         .collect()
+}
+
+/// The `precompile(...)` statement on one line of `--trace-compile` output, in
+/// each Julia's format: also where other output on the stream began the line,
+/// after `--trace-compile-timing`'s `#=  12.3 ms =# ` (1.12), before 1.12's
+/// ` # recompile` mark (or inside the colours it uses instead on a terminal).
+/// `None` for a line cut short.
+pub fn traced_statement(line: &str) -> Option<&str> {
+    let at = line.find("precompile(Tuple{")?;
+    let mut statement = line[at..].trim_end();
+    statement = statement.strip_suffix("\u{1b}[0m").unwrap_or(statement);
+    statement = statement
+        .strip_suffix("# recompile")
+        .map_or(statement, str::trim_end);
+    statement.ends_with(')').then_some(statement)
 }
 
 /// The package `JotCompiled` for Julia >= 1.9, whose precompilation runs the
@@ -101,12 +109,7 @@ module JotCompiled
 using JotRuntime
 {load}
 if ccall(:jl_generating_output, Cint, ()) == 1
-    let cfg = JotRuntime.Config()
-        _, f, T, takes_ctx = JotRuntime.resolve_responder(cfg, {module})
-        exemplar = JotRuntime.read_exemplar(read(ENV["JOT_EXEMPLAR"], String))
-        JotRuntime.run_exemplar(f, T, takes_ctx, cfg, exemplar)
-        write(joinpath(JotRuntime.COMPILED_PACKAGE_DIR, "tree-hash"), JotRuntime.responder_hash(cfg))
-    end
+    JotRuntime.compile_workload(@__MODULE__, {module})
 end
 end
 "#
@@ -289,6 +292,59 @@ mod tests {
         );
     }
 
+    /// `--trace-compile=stderr` as each Julia writes it (the lines' shapes
+    /// are copied from each version's output; 1.12 marks recompilations and,
+    /// with `--trace-compile-timing`, prefixes the time).
+    const TRACE_1_5: &str = "\
+[jot] init: runtime load 412 ms, responder load 95 ms, warm-up 0 ms
+precompile(Tuple{typeof(Main.summarise_sales), Array{Main.Sale, 1}})
+precompile(Tuple{typeof(Base.sort!), Array{Main.Sale, 1}, Base.Sort.QuickSortAlg, Base.Order.By{Main.var\"#1#2\"}})
+";
+    const TRACE_1_10: &str = "\
+precompile(Tuple{typeof(Core.kwcall), NamedTuple{(:by,), Tuple{Main.var\"#1#2\"}}, typeof(Base.sort), Array{Main.Sale, 1}})
+precompile(Tuple{typeof(Main.summarise_sales), Array{Main.Sale, 1}})
+";
+    const TRACE_1_12: &str = "\
+precompile(Tuple{typeof(Main.summarise_sales), Array{Main.Sale, 1}})
+precompile(Tuple{typeof(Base.sort), Array{Main.Sale, 1}}) # recompile
+#=   12.3 ms =# precompile(Tuple{typeof(Printf.format), Printf.Format{Base.CodeUnits{UInt8, String}, Tuple{Printf.Spec{Val{'s'}}}}})
+#=    0.8 ms =# precompile(Tuple{typeof(Base.getindex), Base.Dict{String, Float64}, String}) # recompile
+\u{1b}[33mprecompile(Tuple{typeof(Base.haskey), Base.Dict{String, Float64}, String})\u{1b}[0m
+precompile(Tuple{typeof(Main.summarise_sales), Arr
+";
+
+    #[test]
+    fn the_trace_of_each_julia_version_gives_its_statements() {
+        assert_eq!(
+            traced_statements(TRACE_1_5),
+            [
+                "precompile(Tuple{typeof(Main.summarise_sales), Array{Main.Sale, 1}})",
+                "precompile(Tuple{typeof(Base.sort!), Array{Main.Sale, 1}, Base.Sort.QuickSortAlg, Base.Order.By{Main.var\"#1#2\"}})",
+            ]
+        );
+        assert_eq!(traced_statements(TRACE_1_10).len(), 2);
+        assert_eq!(
+            traced_statements(TRACE_1_12),
+            [
+                "precompile(Tuple{typeof(Main.summarise_sales), Array{Main.Sale, 1}})",
+                "precompile(Tuple{typeof(Base.sort), Array{Main.Sale, 1}})",
+                "precompile(Tuple{typeof(Printf.format), Printf.Format{Base.CodeUnits{UInt8, String}, Tuple{Printf.Spec{Val{'s'}}}}})",
+                "precompile(Tuple{typeof(Base.getindex), Base.Dict{String, Float64}, String})",
+                "precompile(Tuple{typeof(Base.haskey), Base.Dict{String, Float64}, String})",
+            ],
+            "1.12's marks and timings are not part of a statement; a cut line is none"
+        );
+        // Each statement once in the exemplar, whichever version traced it.
+        let trace = traced_statements(&format!("{TRACE_1_5}{TRACE_1_10}{TRACE_1_12}"));
+        let text = exemplar_text(&CompileOptions::default(), &trace);
+        assert_eq!(text.lines().count(), 1 + 7, "{text}");
+        assert!(
+            text.lines()
+                .skip(1)
+                .all(|l| l.starts_with("precompile(") && l.ends_with(')'))
+        );
+    }
+
     #[test]
     fn the_compiled_layers_go_on_the_image_of_the_code() {
         let labels = HashMap::from([(COMPILED_LABEL.to_string(), "exemplar".to_string())]);
@@ -305,7 +361,8 @@ mod tests {
         assert_eq!(compiled_reference("f:abc-exemplar"), "f:abc");
     }
 
-    /// Julia >= 1.9 cannot run here: the workload package is checked as text.
+    /// The text of the workload package (tests/compile.rs precompiles it on
+    /// Julia 1.5 through the package-image path).
     #[test]
     fn the_julia_1_9_workload_package_runs_the_exemplar_while_precompiling() {
         let dir = tempfile::tempdir().unwrap();
@@ -315,18 +372,15 @@ mod tests {
             script.contains("module JotCompiled\nusing JotRuntime\ninclude(\"/var/task/f.jl\")\n")
         );
         assert!(script.contains("ccall(:jl_generating_output, Cint, ()) == 1"));
-        assert!(script.contains("JotRuntime.resolve_responder(cfg, @__MODULE__)"));
-        assert!(script.contains("JotRuntime.run_exemplar(f, T, takes_ctx, cfg, exemplar)"));
-        assert!(script.contains(
-            "write(joinpath(JotRuntime.COMPILED_PACKAGE_DIR, \"tree-hash\"), JotRuntime.responder_hash(cfg))"
-        ));
+        // The script's functions live in JotCompiled itself.
+        assert!(script.contains("JotRuntime.compile_workload(@__MODULE__, @__MODULE__)"));
         let dir = tempfile::tempdir().unwrap();
         let package = workload_package(&request(dir.path(), true));
         assert!(
             package.contains("using JotRuntime\nimport Sales\n"),
             "{package}"
         );
-        assert!(package.contains("JotRuntime.resolve_responder(cfg, Sales)"));
+        assert!(package.contains("JotRuntime.compile_workload(@__MODULE__, Sales)"));
         // Every name the package calls is the runtime's own.
         let runtime: String = crate::template::RUNTIME_FILES
             .iter()
@@ -334,10 +388,7 @@ mod tests {
             .map(|f| String::from_utf8_lossy(f.contents).into_owned())
             .collect();
         for name in [
-            "function run_exemplar(",
-            "function read_exemplar(",
-            "function responder_hash(",
-            "const COMPILED_PACKAGE_DIR",
+            "function compile_workload(home::Module, responder::Module)",
             "function resolve_responder(cfg::Config, mod::Module)",
         ] {
             assert!(runtime.contains(name), "{name}");

@@ -15,7 +15,9 @@ use crate::template;
 /// into /tmp at every cold start).
 pub fn julia_cpu_target(architecture: Architecture) -> &'static str {
     match architecture {
-        Architecture::X86_64 => "generic;sandybridge,-xsaveopt,clone_all;haswell,-rdrnd,base(1)",
+        Architecture::X86_64 => {
+            "generic;sandybridge,-xsaveopt,clone_all;haswell,-rdrnd,base(1);x86-64-v4,-rdrnd,base(1)"
+        }
         Architecture::Arm64 => {
             "generic;cortex-a57;thunderx2t99;carmel,clone_all;apple-m1,base(3);neoverse-512tvb,base(3)"
         }

@@ -38,8 +38,8 @@ fn the_dockerfile_pins_cpu_targets_and_depots_before_the_first_run() {
         .find("ENV JULIA_DEPOT_PATH=/tmp/jot-depot:/opt/jot/depot \\\n")
         .expect("the writable depot first, the image's own behind it");
     let cpu = x86
-        .find("JULIA_CPU_TARGET=\"generic;sandybridge,-xsaveopt,clone_all;haswell,-rdrnd,base(1)\"")
-        .expect("Julia's release CPU targets for x86_64");
+        .find("JULIA_CPU_TARGET=\"generic;sandybridge,-xsaveopt,clone_all;haswell,-rdrnd,base(1);x86-64-v4,-rdrnd,base(1)\"")
+        .expect("Julia's release CPU targets for x86_64 (with the x86-64-v4 clone of 1.10+ builds)");
     assert!(env < first_run && cpu < first_run, "{x86}");
     request.architecture = Some(jot_core::limits::Architecture::Arm64);
     let arm = render_dockerfile(&request, &HashMap::new());
@@ -233,4 +233,65 @@ fn build_failures_are_one_clean_line() {
         error,
         "build failed: f:1: returned 1 (last build output: UndefVarError: x)"
     );
+}
+
+/// The cache-flag rules of `bootstrap` (Julia >= 1.9's jl_match_cache_flags
+/// against caches built with -O1 -g1): run with `sh`, as the image runs it.
+#[test]
+fn run_time_flags_that_would_invalidate_the_package_images_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bootstrap");
+    let bootstrap = template::RUNTIME_FILES
+        .iter()
+        .find(|f| f.path == "bootstrap")
+        .unwrap();
+    std::fs::write(&script, bootstrap.contents).unwrap();
+    let check = |flags: &str| {
+        let out = std::process::Command::new("sh")
+            .arg(&script)
+            .arg("--check-julia-flags")
+            .args(flags.split_whitespace())
+            .env_remove("JOT_JULIA_FLAGS")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for refused in [
+        "-O2",
+        "-O3",
+        "-O",
+        "--optimize=3",
+        "-g2",
+        "-g",
+        "-g0",
+        "--check-bounds=yes",
+        "--check-bounds=no",
+        "--inline=no",
+        "-O1 --threads=2 -O2",
+    ] {
+        let (code, stderr) = check(refused);
+        let flag = refused.rsplit(' ').next().unwrap();
+        assert_eq!(code, Some(1), "{refused}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "jot: JOT_JULIA_FLAGS: {flag} would make Julia reject"
+            )) && stderr.contains("built with -O1 -g1"),
+            "{refused}: {stderr}"
+        );
+    }
+    for allowed in [
+        "",
+        "-O0",
+        "-O1",
+        "-g1",
+        "--check-bounds=auto",
+        "--inline=yes",
+        "--threads=2 --depwarn=error --trace-compile=stderr",
+        "-O2 -O1",
+    ] {
+        assert_eq!(check(allowed), (Some(0), String::new()), "{allowed}");
+    }
 }

@@ -76,6 +76,37 @@ function load_responder(cfg::Config)
     return Base.invokelatest(resolve_responder, cfg, modname)
 end
 
+struct Unresolved end
+
+"""The argument type `text` names in `mod`: looked up (names, dotted names, braces,
+tuples, literals) rather than evaluated there, since while JotCompiled is
+precompiled a responder package is closed to evaluation; anything else is evaluated."""
+function argument_type(mod::Module, text::String)
+    ex = Meta.parse(text)
+    T = try
+        lookup_type(mod, ex)
+    catch
+        Unresolved()
+    end
+    return T isa Unresolved ? Core.eval(mod, ex) : T
+end
+
+function lookup_type(mod::Module, ex)
+    ex isa Symbol && return isdefined(mod, ex) ? getfield(mod, ex) : Unresolved()
+    ex isa QuoteNode && return ex.value
+    ex isa Union{Number,String,Char} && return ex
+    ex isa Expr || return Unresolved()
+    parts = Any[lookup_type(mod, a) for a in ex.args if !(ex.head === :. && a isa QuoteNode)]
+    any(p -> p isa Unresolved, parts) && return Unresolved()
+    if ex.head === :. && length(ex.args) == 2 && ex.args[2] isa QuoteNode && parts[1] isa Module
+        name = ex.args[2].value
+        return isdefined(parts[1], name) ? getfield(parts[1], name) : Unresolved()
+    end
+    ex.head === :curly && return Core.apply_type(parts...)
+    ex.head === :tuple && return Tuple(parts)
+    return Unresolved()
+end
+
 resolve_responder(cfg::Config, modname::Symbol) =
     resolve_responder(cfg, modname === :Main ? Main : getfield(Main, modname)::Module)
 
@@ -110,7 +141,7 @@ function resolve_responder(cfg::Config, mod::Module)
     T = try
         # HTTPRequest is the runtime's own: a package need not import it.
         cfg.argtype in ("HTTPRequest", "JotRuntime.HTTPRequest") ? HTTPRequest :
-        cfg.argtype == "Any" ? http_argument(f) : Core.eval(mod, Meta.parse(cfg.argtype))
+        cfg.argtype == "Any" ? http_argument(f) : argument_type(mod, cfg.argtype)
     catch e
         throw(InitFailure("Runtime.InvalidArgumentType",
                           "argument type $(cfg.argtype) could not be evaluated in $where: " *
