@@ -3,6 +3,7 @@
 //! Docker engine, real Julia images and, for the AWS tests, MiniStack.
 
 pub mod aws;
+pub mod lambda_proxy;
 pub mod registry_proxy;
 pub mod serve;
 
