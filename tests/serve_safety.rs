@@ -86,10 +86,70 @@ fn a_process_that_finds_a_sandbox_port_can_neither_take_nor_answer_its_events() 
     );
 }
 
+/// Naps 0.4 s; tells the test at the `gate` port when it starts and ends
+/// (a side effect the test counts, whatever jot-serve says).
+const NAP: &str = r#"using Sockets
+function nap(x)
+    gate = connect("127.0.0.1", x["gate"])
+    println(gate, "start ", x["id"])
+    flush(gate)
+    sleep(0.4)
+    println(gate, "end ", x["id"])
+    close(gate)
+    x["id"]
+end
+"#;
+
+/// Lines the invocations sent to the gate, as they come.
+fn gate_lines() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let collected = lines.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let collected = collected.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufRead::lines(std::io::BufReader::new(stream)).flatten() {
+                    collected.lock().unwrap().push(line);
+                }
+            });
+        }
+    });
+    (port, lines)
+}
+
+/// Open file descriptors of a process (its /proc/PID/fd entries).
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc/PID/fd")
+        .count()
+}
+
 #[test]
 fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
-    let (_s, name, descriptor) = function("nap.jl", "nap(x) = (sleep(0.4); x)\n", "Any");
+    let (_s, name, descriptor) = function("nap.jl", NAP, "Any");
     let mut serve = Serve::start(&descriptor, &["--max-concurrency", "2", "--queue", "1000"]);
+    let (port, lines) = gate_lines();
+    let count = |what: &str| {
+        let lines = lines.lock().unwrap();
+        lines.iter().filter(|l| l.starts_with(what)).count()
+    };
+    // Two warm sandboxes (the most there may be) before the descriptors are counted.
+    let warm: Vec<_> = (0..2)
+        .map(|i| {
+            let (addr, name) = (serve.addr.clone(), name.clone());
+            std::thread::spawn(move || {
+                jot_tests::serve::Client::connect(&addr)
+                    .invoke(&name, &format!("{{\"gate\":{port},\"id\":{}}}", -1 - i))
+            })
+        })
+        .collect();
+    for answer in warm {
+        assert_eq!(answer.join().unwrap().0, 200);
+    }
+    assert!(eventually(Duration::from_secs(10), || count("end") == 2));
+    let fds_before = open_fds(serve.pid());
     let most = Arc::new(AtomicUsize::new(0));
     let watching = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let watcher = {
@@ -101,17 +161,20 @@ fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
             }
         })
     };
-    let clients: Vec<_> = (0..200)
+    const CLIENTS: u64 = 200;
+    let clients: Vec<_> = (0..CLIENTS)
         .map(|i| {
             let (addr, name) = (serve.addr.clone(), name.clone());
             std::thread::spawn(move || {
+                // Load shaping, not synchronisation: arrivals spread over half a
+                // second, each client gone 30 ms after its request (mid-nap or queued).
                 std::thread::sleep(Duration::from_millis((i % 20) * 25));
                 let mut client = jot_tests::serve::Client::connect(&addr);
                 client.send(
                     "POST",
                     &format!("/2015-03-31/functions/{name}/invocations"),
                     &[],
-                    b"1",
+                    format!("{{\"gate\":{port},\"id\":{i}}}").as_bytes(),
                 );
                 std::thread::sleep(Duration::from_millis(30));
                 drop(client);
@@ -130,14 +193,42 @@ fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
     );
     watching.store(false, Ordering::Relaxed);
     watcher.join().unwrap();
+    // The abandoned invocations stop: those still queued when their client
+    // left never start (the queue holds 1000, so all 200 would run otherwise),
+    // and those already in a sandbox end. With 2 slots and a 0.4 s nap, the
+    // ~1 s of arrivals admits a handful; a quarter of the clients is far above.
+    assert!(eventually(Duration::from_secs(10), || count("end")
+        == count("start")));
+    let (started, ended) = (count("start"), count("end"));
+    eprintln!("abandoned invocations: {} started and ended", started - 2);
+    assert!(
+        started - 2 < CLIENTS as usize / 4,
+        "{} of {CLIENTS} abandoned invocations ran",
+        started - 2
+    );
     assert!(
         most.load(Ordering::Relaxed) <= 2,
         "at most 2 sandboxes, saw {}",
         most.load(Ordering::Relaxed)
     );
     assert!(serve.containers().len() <= 2);
-    let answer = serve.client().invoke(&name, "7");
+    // Nothing runs on after the server says so: the next invocation is the
+    // only one to start and end.
+    let answer = serve
+        .client()
+        .invoke(&name, &format!("{{\"gate\":{port},\"id\":7}}"));
     assert_eq!((answer.0, answer.2.as_slice()), (200, b"7".as_slice()));
+    assert!(eventually(Duration::from_secs(10), || count("end") > ended));
+    assert_eq!((count("start"), count("end")), (started + 1, ended + 1));
+    // No descriptor kept for a client that left: as many as with the two
+    // sandboxes warm before the load, give or take the Docker client's pool
+    // of idle connections (a leak of one per client would be 200).
+    let fds_after = open_fds(serve.pid());
+    eprintln!("jot-serve descriptors: {fds_before} before the load, {fds_after} after");
+    assert!(
+        fds_after <= fds_before + 4,
+        "jot-serve holds {fds_after} descriptors, {fds_before} before the load"
+    );
     assert_eq!(serve.stop("TERM"), 143);
     assert!(
         serve.containers().is_empty(),
