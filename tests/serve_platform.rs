@@ -175,7 +175,7 @@ fn running_sandboxes(serve: &Serve) -> Vec<String> {
 
 #[test]
 fn a_function_url_turns_plain_http_into_a_payload_v2_event_and_back() {
-    let code = "function urlfun(x)\n    x[\"rawPath\"] == \"/teapot\" || return Dict(\"path\" => x[\"rawPath\"], \"version\" => x[\"version\"], \"base64\" => x[\"isBase64Encoded\"])\n    http = x[\"requestContext\"][\"http\"]\n    Dict(\"statusCode\" => 418, \"headers\" => Dict(\"x-made-by\" => \"julia\"), \"body\" => string(http[\"method\"], \" \", http[\"path\"], \" \", x[\"rawQueryString\"], \" \", x[\"body\"], \" \", x[\"headers\"][\"x-custom\"]))\nend\n";
+    let code = "function urlfun(x)\n    x[\"rawPath\"] == \"/boom\" && error(\"secret detail\")\n    x[\"rawPath\"] == \"/teapot\" || return Dict(\"path\" => x[\"rawPath\"], \"version\" => x[\"version\"], \"base64\" => x[\"isBase64Encoded\"])\n    http = x[\"requestContext\"][\"http\"]\n    Dict(\"statusCode\" => 418, \"headers\" => Dict(\"x-made-by\" => \"julia\"), \"body\" => string(http[\"method\"], \" \", http[\"path\"], \" \", x[\"rawQueryString\"], \" \", x[\"body\"], \" \", x[\"headers\"][\"x-custom\"]))\nend\n";
     let source = script("urlfun.jl", code);
     let name = unique("url");
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
@@ -207,6 +207,20 @@ fn a_function_url_turns_plain_http_into_a_payload_v2_event_and_back() {
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(json).unwrap(),
         serde_json::json!({"path": "/some/where", "version": "2.0", "base64": false})
+    );
+
+    // A function error is a 502 whose body says nothing of the error (README).
+    let failed = jot_tests::serve::raw_exchange(
+        addr,
+        &format!("GET /lambda-url/{name}/boom HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        Duration::from_secs(60),
+    )
+    .expect("an answer");
+    assert!(failed.starts_with("HTTP/1.1 502 "), "{failed}");
+    assert_eq!(
+        failed.split("\r\n\r\n").nth(1),
+        Some(r#"{"Message":"Internal Server Error"}"#),
+        "{failed}"
     );
 }
 
