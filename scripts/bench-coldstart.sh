@@ -14,8 +14,15 @@
 #              snap-start (--init-type snap-start locally: the lifecycle, not a
 #              restore; the split shows what a restored sandbox would skip)
 #   floors     docker run --rm IMAGE true; docker run --rm IMAGE julia -e 0
+#   python     the anchor a Lambda user knows: a Python function (AWS's runtime
+#              client awslambdaric, Debian bullseye, scripts/ensure-python-peer.sh)
+#              started under the AWS runtime interface emulator, invoked once
+#              and removed (scripts/python-coldstart.py, a whole command too)
 # Also: each image's size beside the base image's, each build's time, and the
 # internal split (jot-invoke --local --json) of the first invocation.
+#   env: JOT_BENCH_RUNS (>= 5), JOT_BENCH_BIN, JOT_BASE_IMAGE;
+#        JOT_BENCH_FUNCTIONS / JOT_BENCH_VARIANTS  a subset, space-separated
+#        (default: all three functions; plain warmup compiled)
 set -euo pipefail
 JOT_SCRIPT_NAME=bench-coldstart.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -31,6 +38,7 @@ results=$work/results
 # Every image built here is from sources under $work: removed on any exit.
 trap 'remove_images_from "$work"; rm -rf "$work"' EXIT
 cp -r scripts/bench-coldstart/. examples/increment_vector.jl "$work/"
+read -r python_image rie < <(bash scripts/ensure-python-peer.sh) || die "the Python peer could not be built"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 json_field() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(eval("d"+sys.argv[1]))' "$1"; }
@@ -46,9 +54,13 @@ functions=(
 # Build every function plain and with the warm-up, timing each build (the
 # runtime stage exists after the first; a package's build precompiles it).
 images=()
+only_functions=" ${JOT_BENCH_FUNCTIONS:-increment_vector summarise_sales SalesReport} "
+variants=${JOT_BENCH_VARIANTS:-plain warmup compiled}
+[[ " $variants " == *" plain "* ]] || die "JOT_BENCH_VARIANTS must include plain (its answer is the expected one)"
 for entry in "${functions[@]}"; do
   IFS='|' read -r name path flags payload <<<"$entry"
-  for variant in plain warmup compiled; do
+  [[ "$only_functions" == *" $name "* ]] || continue
+  for variant in $variants; do
     extra=()
     [ "$variant" = warmup ] && extra=(--warmup-payload "$payload" --warmup-always)
     [ "$variant" = compiled ] && extra=(--compile --test-payload "$payload")
@@ -67,6 +79,18 @@ base_size=$(docker image inspect --format '{{.Size}}' "$JOT_BASE_IMAGE")
 echo "base $base_size" >>"$results"
 log "built ${#images[@]} images on $JOT_BASE_IMAGE; $runs interleaved rounds"
 
+# The answer every timed invocation must give: the plain image's, taken once
+# untimed (increment_vector's is known); every variant must give the same.
+declare -A expected
+for entry in "${images[@]}"; do
+  IFS='|' read -r name variant image payload <<<"$entry"
+  [ "$variant" = plain ] || continue
+  answer=$("$bin/jot-invoke" --local --image "$image" --payload "$payload" 2>"$work/expect.err") \
+    || die "$name: the untimed first invocation failed: $(tail -n 3 "$work/expect.err")"
+  expected[$name]=$answer
+done
+[ "${expected[increment_vector]:-[2,3,4]}" = "[2,3,4]" ] || die "increment_vector answered ${expected[increment_vector]}, not [2,3,4]"
+
 # One image stands for the floors (they do not depend on the code layer).
 floor_image=$(cut -d'|' -f3 <<<"${images[0]}")
 for round in $(seq "$runs"); do
@@ -74,6 +98,10 @@ for round in $(seq "$runs"); do
   echo "floor true $(( $(now_ms) - t0 ))" >>"$results"
   t0=$(now_ms); docker run --rm --network host --entrypoint julia "$floor_image" -e 0 >/dev/null 2>&1
   echo "floor julia $(( $(now_ms) - t0 ))" >>"$results"
+  t0=$(now_ms)
+  python3 scripts/python-coldstart.py "$python_image" "$rie" '[1,2,3]' '[2,3,4]' \
+    || die "the Python peer failed in round $round"
+  echo "floor python $(( $(now_ms) - t0 ))" >>"$results"
   for entry in "${images[@]}"; do
     IFS='|' read -r name variant image payload <<<"$entry"
     types=(on-demand)
@@ -82,8 +110,16 @@ for round in $(seq "$runs"); do
       label=$variant
       [ "$type" = snap-start ] && label=snapstart
       t0=$(now_ms)
-      report=$("$bin/jot-invoke" --local --image "$image" --payload "$payload" --init-type "$type" --json 2>&1 >/dev/null | grep '^{' || true)
-      echo "invoke $name $label $(( $(now_ms) - t0 )) $report" >>"$results"
+      # A wrong answer (exit 4) or any failure stops the bench: a figure of a
+      # run that did not do the work is no figure.
+      if ! "$bin/jot-invoke" --local --image "$image" --payload "$payload" --init-type "$type" \
+          --expect "${expected[$name]}" --json >/dev/null 2>"$work/invoke.err"; then
+        die "$name $label: jot-invoke failed in round $round: $(tail -n 3 "$work/invoke.err")"
+      fi
+      elapsed=$(( $(now_ms) - t0 ))
+      report=$(grep '^{' "$work/invoke.err" | head -n 1)
+      [ -n "$report" ] || die "$name $label: jot-invoke --json printed no timings"
+      echo "invoke $name $label $elapsed $report" >>"$results"
     done
   done
   log "round $round of $runs done"
@@ -92,12 +128,13 @@ python3 - "$results" <<'PY'
 import json, statistics, sys
 rows = [l.rstrip("\n").split(" ", 4) for l in open(sys.argv[1])]
 med = lambda xs: statistics.median(xs) if xs else float("nan")
-floor = {k: med([float(r[2]) for r in rows if r[0] == "floor" and r[1] == k]) for k in ("true", "julia")}
+floor = {k: med([float(r[2]) for r in rows if r[0] == "floor" and r[1] == k]) for k in ("true", "julia", "python")}
 base = next(int(r[1]) for r in rows if r[0] == "base")
 builds = {(r[1], r[2]): (int(r[3]), int(r[4])) for r in rows if r[0] == "build"}
 print(f"\nfloors (median of whole commands): docker run --rm IMAGE true {floor['true']:.0f} ms, "
-      f"docker run --rm IMAGE julia -e 0 {floor['julia']:.0f} ms")
-print(f"{'function':18} {'variant':10} {'whole ms':>9} {'x true':>7} {'x julia':>8} "
+      f"docker run --rm IMAGE julia -e 0 {floor['julia']:.0f} ms; Python (awslambdaric under the AWS "
+      f"emulator, create -> answer -> removed) {floor['python']:.0f} ms ({floor['python'] - floor['true']:+.0f} ms over true)")
+print(f"{'function':18} {'variant':10} {'whole ms':>9} {'+ms true':>8} {'x true':>7} {'x python':>8} {'x julia':>8} "
       f"{'build ms':>9} {'image MB':>9}   internal split of the first invocation (median ms)")
 phases = ["container_create_start", "julia_start", "runtime_load", "responder_load", "warm_up",
           "to_first_next", "snapshot_restore", "first_response"]
@@ -108,7 +145,8 @@ for (name, variant) in dict.fromkeys((r[1], r[2]) for r in rows if r[0] == "invo
     split = "  ".join(f"{p} {med([s[p + '_ms'] for s in splits if p + '_ms' in s]):.0f}"
                       for p in phases if any(p + "_ms" in s for s in splits))
     build_ms, size = builds.get((name, "warmup" if variant == "snapstart" else variant), (0, 0))
-    print(f"{name:18} {variant:10} {whole:9.0f} {whole / floor['true']:7.2f} {whole / floor['julia']:8.2f} "
+    print(f"{name:18} {variant:10} {whole:9.0f} {whole - floor['true']:+8.0f} {whole / floor['true']:7.2f} "
+          f"{whole / floor['python']:8.2f} {whole / floor['julia']:8.2f} "
           f"{build_ms:9d} {size / 1e6:9.1f}   {split}")
 print(f"base image {base / 1e6:.1f} MB.  Targets (issue 12): increment_vector <= 1.6x true; "
       "compiled (--compile) compile-heavy and package responders <= 1.2x julia -e 0.")

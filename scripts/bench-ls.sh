@@ -2,16 +2,20 @@
 # `make bench` (inventory part), against MiniStack on 127.0.0.1:4566:
 #   jot-ls --remote over N jots (default 300): each an ECR repository with an
 #   image, a function pinned to it, one published version and an alias, all
-#   tagged as jot's, beside the same listing made one call at a time:
-#     - with the AWS CLI, one process per call, as Jot.jl does (timed over a
-#       sample of S jots, default 20, and scaled to N: it takes ~0.4 s a call)
+#   tagged as jot's, beside the same listing made one call at a time, as a
+#   careful script would (the calls jot-ls makes, no GetFunction of a version
+#   whose CodeSha256 already gives its digest):
 #     - with botocore in one Python process, one call after another (all N)
+#     - with the AWS CLI, one process per call, as Jot.jl does, over S jots
+#       (default 10: ~0.4 s a call), beside jot-ls over the same S jots
+#   Every figure has the same warm-up (one untimed run) and the same number
+#   of timed runs (median, min-max); each ratio compares the same jots.
 # Every run creates its own names (bench-ls-PID-…) and removes them with
 # jot-rm at the end, also on failure.
 #   env: JOT_BENCH_BIN   directory of the jot executables (default: target/release
 #                        when it has jot-ls, else target/debug)
 #        JOT_BENCH_RUNS  runs of jot-ls (median; default 3)
-#        JOT_BENCH_LS_N  jots (default 300); JOT_BENCH_LS_SAMPLE  AWS CLI sample (20)
+#        JOT_BENCH_LS_N  jots (default 300); JOT_BENCH_LS_SAMPLE  AWS CLI sample (10)
 #        JOT_VENV        virtualenv with MiniStack; awscli is installed there
 set -euo pipefail
 JOT_SCRIPT_NAME=bench-ls.sh
@@ -22,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=$(bench_bin jot-ls)
 runs=${JOT_BENCH_RUNS:-3}
 count=${JOT_BENCH_LS_N:-300}
-sample=${JOT_BENCH_LS_SAMPLE:-20}
+sample=${JOT_BENCH_LS_SAMPLE:-10}
 venv=${JOT_VENV:-$HOME/.cache/jot/venv}
 awscli_version=${JOT_AWSCLI_VERSION:-1.46.3}
 for tool in jot-ls jot-rm; do
@@ -74,14 +78,27 @@ with ThreadPoolExecutor(8) as pool:
 EOF
 
 now_ns() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# timed OUT CMD...: one untimed warm-up run, then $runs timed runs of CMD
+# (milliseconds, one a line, into OUT); any failure stops the bench.
+timed() {
+  local out=$1 t0; shift
+  : >"$out"
+  "$@" >/dev/null 2>"$work/timed.err" || die "$* failed: $(tail -n 3 "$work/timed.err")"
+  for _ in $(seq "$runs"); do
+    t0=$(now_ns)
+    "$@" >/dev/null 2>"$work/timed.err" || die "$* failed: $(tail -n 3 "$work/timed.err")"
+    echo $(( ($(now_ns) - t0) / 1000000 )) >>"$out"
+  done
+}
+# stats FILE: "median (min-max)" in seconds; median_of FILE: the median in ms
+median_of() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+stats() { sort -n "$1" | awk '{a[NR]=$1} END {m=(NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f s (%.2f-%.2f)", m/1000, a[1]/1000, a[NR]/1000}'; }
 
-# jot: the whole listing, concurrent with a bound.
 rows=$("$bin/jot-ls" --remote "$prefix-*" --json | wc -l)
 [ "$rows" -eq "$count" ] || die "jot-ls listed $rows jots, expected $count"
-jot_ms=$(for _ in $(seq "$runs"); do
-  t0=$(now_ns); "$bin/jot-ls" --remote "$prefix-*" --json >/dev/null; echo $(( ($(now_ns) - t0) / 1000000 ))
-done | median)
+mapfile -t sample_names < <(for i in $(seq 0 $((sample - 1))); do printf '%s-%03d\n' "$prefix" "$i"; done)
+rows=$("$bin/jot-ls" --remote "${sample_names[@]}" --json | wc -l)
+[ "$rows" -eq "$sample" ] || die "jot-ls listed $rows of the $sample sample jots"
 
 # The same calls one at a time: list functions and repositories (all pages),
 # then per jot GetFunction, ListVersionsByFunction, ListAliases, GetFunction
@@ -111,32 +128,33 @@ else:
 functions = [f["FunctionName"] for f in call("lambda", "list-functions")["Functions"]]
 repos = call("ecr", "describe-repositories")["repositories"]
 mine = sorted(f for f in functions if f.startswith(prefix))[:limit]
+assert len(mine) == limit, (len(mine), limit)
 arns = {r["repositoryName"]: r["repositoryArn"] for r in repos}
 for name in mine:
     call("lambda", "get-function", **{"function-name": name})
     versions = call("lambda", "list-versions-by-function", **{"function-name": name})["Versions"]
     call("lambda", "list-aliases", **{"function-name": name})
     for v in versions:
-        if v["Version"] != "$LATEST":
+        # As jot-ls: a version's own GetFunction only when CodeSha256 is not the image digest.
+        sha = v.get("CodeSha256", "")
+        if v["Version"] != "$LATEST" and not (len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
             call("lambda", "get-function", **{"function-name": name, "qualifier": v["Version"]})
     call("ecr", "list-tags-for-resource", **{"resource-arn": arns[name]})
     call("ecr", "describe-images", **{"repository-name": name})
 print(len(mine))
 EOF
-t0=$(now_ns)
-n=$(PATH="$venv/bin:$PATH" "$venv/bin/python" "$work/sequential.py" cli "$prefix" "$sample")
-cli_sample_ms=$(( ($(now_ns) - t0) / 1000000 ))
-cli_ms=$(awk -v t="$cli_sample_ms" -v n="$n" -v c="$count" 'BEGIN { printf "%d", t * c / n }')
-t0=$(now_ns)
-"$venv/bin/python" "$work/sequential.py" sdk "$prefix" "$count" >/dev/null
-sdk_ms=$(( ($(now_ns) - t0) / 1000000 ))
+timed "$work/jot-all" "$bin/jot-ls" --remote "$prefix-*" --json
+timed "$work/sdk-all" "$venv/bin/python" "$work/sequential.py" sdk "$prefix" "$count"
+timed "$work/jot-sample" "$bin/jot-ls" --remote "${sample_names[@]}" --json
+timed "$work/cli-sample" env PATH="$venv/bin:$PATH" "$venv/bin/python" "$work/sequential.py" cli "$prefix" "$sample"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
-secs() { awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
+ratio() { awk -v a="$(median_of "$1")" -v b="$(median_of "$2")" 'BEGIN { printf "%.1fx", (b > 0) ? a / b : 0 }'; }
 echo
-echo "jot-ls --remote over $count jots (each: repository + image, function, version, alias), $bin:"
-printf '  %-58s %10s\n' "jot-ls --remote --json (median of $runs)" "$(secs "$jot_ms")"
-printf '  %-58s %10s  (%s slower)\n' "one call at a time, AWS CLI ($n jots in $(secs "$cli_sample_ms"), scaled)" \
-  "$(secs "$cli_ms")" "$(ratio "$cli_ms" "$jot_ms")"
-printf '  %-58s %10s  (%s slower)\n' "one call at a time, botocore in one process" \
-  "$(secs "$sdk_ms")" "$(ratio "$sdk_ms" "$jot_ms")"
+echo "jot-ls --remote (each jot: repository + image, function, version, alias), $bin;"
+echo "one warm-up and $runs timed runs of each, median (min-max):"
+printf '  %-52s %26s\n' "jot-ls --remote --json, $count jots" "$(stats "$work/jot-all")"
+printf '  %-52s %26s  (%s jot-ls)\n' "one call at a time, botocore in one process, $count jots" \
+  "$(stats "$work/sdk-all")" "$(ratio "$work/sdk-all" "$work/jot-all")"
+printf '  %-52s %26s\n' "jot-ls --remote --json, $sample jots" "$(stats "$work/jot-sample")"
+printf '  %-52s %26s  (%s jot-ls)\n' "one AWS CLI process per call, $sample jots" \
+  "$(stats "$work/cli-sample")" "$(ratio "$work/cli-sample" "$work/jot-sample")"

@@ -6,7 +6,8 @@
 # watch (PyPI) serving the same Julia image in the same run; then the time
 # from saving an edit to the first answer from the new code under --watch.
 # Both servers get the same $sandboxes sandboxes; each figure is bounded by
-# $seconds and $requests.
+# $seconds and $requests, measured in $rounds interleaved rounds
+# (JOT_BENCH_ROUNDS, default 5).
 # Targets (issue 9): >= 2x cargo-lambda's throughput at each concurrency,
 # p99 <= 5 ms at 16, edit -> new answer <= 1 s.
 set -euo pipefail
@@ -86,19 +87,50 @@ else
   peer_error="cargo-lambda could not be installed: $(tail -n 2 "$work/cl-install.err" | tr '\n' ' ')"
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
-printf '\n%-34s %26s %26s %8s\n' "jot-serve vs cargo-lambda watch" "jot req/s (p50 / p99 ms)" "cargo-lambda" "ratio"
-row() {  # LABEL CONCURRENCY: jot-serve beside cargo-lambda, one line
-  local jot_rps jot_p50 jot_p99 peer="-" peer_rps=0 peer_p50 peer_p99 rest
-  read -r jot_rps jot_p50 jot_p99 rest < <(load "$jot_endpoint" "$jot_path" "$2")
-  if [ -z "$peer_error" ]; then
-    read -r peer_rps peer_p50 peer_p99 rest < <(load "$cl_endpoint" "$cl_path" "$2")
-    peer="$peer_rps ($peer_p50 / $peer_p99)"
-  fi
-  printf '%-34s %26s %26s %8s\n' "$1" "$jot_rps ($jot_p50 / $jot_p99)" "$peer" "$(ratio "$jot_rps" "$peer_rps")"
+# Interleaved rounds: each round measures both servers at one concurrency,
+# alternating which goes first (so neither always meets a machine the other
+# just warmed or loaded); each figure is the median (min-max) over the
+# rounds, the ratio the median of the per-round ratios.
+rounds=${JOT_BENCH_ROUNDS:-5}
+printf '\n%-30s %34s %34s %20s\n' "jot-serve vs cargo-lambda watch" "jot req/s; p99 ms" "cargo-lambda req/s; p99 ms" "ratio"
+row() {  # LABEL CONCURRENCY: $rounds interleaved rounds of both servers, one line
+  local round results="$work/row-$2-$RANDOM" out
+  : >"$results"
+  for round in $(seq "$rounds"); do
+    local jot_figures peer_figures="0 0 0 0"
+    if [ -n "$peer_error" ]; then
+      jot_figures=$(load "$jot_endpoint" "$jot_path" "$2")
+    elif [ $((round % 2)) -eq 1 ]; then
+      jot_figures=$(load "$jot_endpoint" "$jot_path" "$2")
+      peer_figures=$(load "$cl_endpoint" "$cl_path" "$2")
+    else
+      peer_figures=$(load "$cl_endpoint" "$cl_path" "$2")
+      jot_figures=$(load "$jot_endpoint" "$jot_path" "$2")
+    fi
+    echo "$jot_figures $peer_figures" >>"$results"
+  done
+  out=$(python3 - "$results" <<'PY'
+import statistics, sys
+rows = [list(map(float, line.split())) for line in open(sys.argv[1]) if line.strip()]
+def fig(values, fmt):
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+jot_rps, jot_p99 = [r[0] for r in rows], [r[2] for r in rows]
+peer_rps, peer_p99 = [r[4] for r in rows], [r[6] for r in rows]
+jot = f"{fig(jot_rps, '{:.0f}')}; {fig(jot_p99, '{:.2f}')}"
+if all(p > 0 for p in peer_rps):
+    peer = f"{fig(peer_rps, '{:.0f}')}; {fig(peer_p99, '{:.2f}')}"
+    ratio = fig([a / b for a, b in zip(jot_rps, peer_rps)], "{:.2f}") + "x"
+else:
+    peer, ratio = "-", "-"
+print(f"{jot}|{peer}|{ratio}")
+PY
+)
+  IFS='|' read -r jot peer ratio <<<"$out"
+  printf '%-30s %34s %34s %20s\n' "$1" "$jot" "$peer" "$ratio"
 }
 for c in 1 4 16; do row "concurrency $c" "$c"; done
 [ -z "$peer_error" ] || printf '  peer missing: %s\n' "$peer_error"
+printf '  median (min-max) of %s interleaved rounds, the first server alternating; ratio: median of per-round ratios\n' "$rounds"
 printf '  targets: >= 2.00x at each concurrency; p99 <= 5 ms at 16\n'
 
 # At concurrency 1 a request makes four hops in turn (client, server, sandbox,

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""The engine's own cost of adding one layer to an image: the floor of a
-rebuild after a code change, for `make bench`.
+"""The engine's own cost of adding one layer to an image, the floor of a
+rebuild after a code change, for `make bench`: writes the archives that
+`docker load -i` then loads, timed as a whole command as jot-build is.
 
-Usage: layer-floor.py STAGE_IMAGE RUNS
+Usage: layer-floor.py STAGE_IMAGE RUNS DIR
 
-Each run loads (POST /images/load) an archive holding one new single-file
-layer on top of STAGE_IMAGE's layers, exactly the shape jot-build loads, and
-times only that request: no process start, no inspections. Prints the median
-in milliseconds. The images it makes are removed afterwards (not timed).
+Writes DIR/1.tar … DIR/RUNS.tar, each holding one new single-file layer on
+top of STAGE_IMAGE's layers (exactly the shape jot-build loads), tagged
+jot-bench-layer-floor:PID-N; prints those references, one a line, for the
+caller to remove.
 """
 
 import hashlib
@@ -16,7 +17,6 @@ import io
 import json
 import os
 import socket
-import statistics
 import sys
 import tarfile
 import time
@@ -90,21 +90,14 @@ def one_layer_archive(stage, reference, code):
 
 
 def main():
-    stage_ref, runs = sys.argv[1], int(sys.argv[2])
+    stage_ref, runs, out_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     stage = json.loads(request("GET", f"/images/{stage_ref}/json"))
-    times = []
-    made = []
-    for i in range(runs):
+    for i in range(1, runs + 1):
         reference = f"jot-bench-layer-floor:{os.getpid()}-{i}"
         code = f"f(x) = x + {i}  # {time.time_ns()}\n".encode()
-        archive = one_layer_archive(stage, reference, code)
-        start = time.perf_counter()
-        request("POST", "/images/load?quiet=1", archive)
-        times.append((time.perf_counter() - start) * 1000)
-        made.append(reference)
-    for reference in made:
-        request("DELETE", f"/images/{reference}")
-    print(round(statistics.median(times)))
+        with open(os.path.join(out_dir, f"{i}.tar"), "wb") as f:
+            f.write(one_layer_archive(stage, reference, code))
+        print(reference)
 
 
 if __name__ == "__main__":

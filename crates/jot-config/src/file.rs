@@ -11,7 +11,7 @@ pub type Item<T> = Option<Spanned<T>>;
 
 /// The keys of one level of `jot.toml`: the top of the file, or a named
 /// section `[env.NAME]` whose keys replace the top's. Every key is optional;
-/// each tool reads the keys it has a flag for (README, "jot.toml").
+/// each tool reads the keys it has a flag for (docs/configuration.md).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {

@@ -13,7 +13,7 @@ pub fn from_config_json(source: &str, text: &str) -> Result<String> {
         return Err(bad("expected a JSON object".into()));
     };
     let mut out = vec![format!(
-        "# jot.toml imported from {source} (the bash predecessor's config.json).\n# Every key is in jot's README, section \"jot.toml\"."
+        "# jot.toml imported from {source} (the bash predecessor's config.json).\n# Every key is in jot's docs/configuration.md."
     )];
     let string = |key: &str, v: &Value| {
         v.as_str()

@@ -14,7 +14,7 @@ use jot_core::{Error, Result, output};
 /// jot-build, jot-push, jot-deploy and jot-invoke read jot.toml beside the responder
 /// (the script's folder or the package directory), or the file --config names.
 /// Flags beat JOT_* variables, which beat the file's [env.NAME] section (--env-name),
-/// which beats its top-level keys. Every key is in the README, section "jot.toml".
+/// which beats its top-level keys. Every key is in docs/configuration.md.
 #[derive(Parser, Debug)]
 #[command(name = "jot-config", version, after_help = cli::after_help("jot-config import config.json > jot.toml && jot-config check jot.toml --env-name prod", &[0, 1, 2, 5]))]
 struct Args {

@@ -27,7 +27,7 @@ pub async fn rebuild(service: &Service, function: &Function) -> jot_core::Result
         Some(&info.arg_type),
     )?;
     // A script's dependencies are not in its descriptor: a rebuild under
-    // --watch installs none (see README, jot-serve).
+    // --watch installs none (see docs/reference.md, jot-serve).
     let request = BuildRequest::new(
         responder,
         function.name.clone(),
