@@ -37,7 +37,10 @@ fn first_deploys_at_once_share_one_new_role() {
             .lines()
             .filter(|l| l.contains("created IAM role arn:aws:iam::"))
             .count();
-        assert!(said <= 1, "deploy of {name} created the role {said} times: {stderr}");
+        assert!(
+            said <= 1,
+            "deploy of {name} created the role {said} times: {stderr}"
+        );
         if said == 1 {
             creators.push(name.clone());
         }
@@ -47,7 +50,11 @@ fn first_deploys_at_once_share_one_new_role() {
             .unwrap_or_default();
         assert!(role.ends_with(&format!(":role/{ROLE}")), "{function}");
     }
-    assert_eq!(creators.len(), 1, "runs that created the role: {creators:?}");
+    assert_eq!(
+        creators.len(),
+        1,
+        "runs that created the role: {creators:?}"
+    );
     let (status, answer) = aws::iam(&[("Action", "GetRole"), ("RoleName", ROLE)]);
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains(&format!(":role/{ROLE}</Arn>")), "{answer}");

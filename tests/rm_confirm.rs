@@ -28,15 +28,6 @@ fn labelled_image(name: &str) -> (tempfile::TempDir, String) {
     (dir, image)
 }
 
-fn exists(image: &str) -> bool {
-    std::process::Command::new("docker")
-        .args(["image", "inspect", image])
-        .output()
-        .unwrap()
-        .status
-        .success()
-}
-
 /// `jot-rm --only local NAME` on a pseudo-terminal with `typed` as the answer:
 /// (exit code, what the terminal showed).
 fn rm_on_terminal(name: &str, typed: &str) -> (i32, String) {
@@ -45,7 +36,10 @@ fn rm_on_terminal(name: &str, typed: &str) -> (i32, String) {
     let output = run_with_stdin(
         std::process::Command::new("script")
             .arg("-qec")
-            .arg(format!("{} --only local --color never {name}", tool.display()))
+            .arg(format!(
+                "{} --only local --color never {name}",
+                tool.display()
+            ))
             .arg("/dev/null"),
         typed.as_bytes(),
     );
@@ -64,15 +58,15 @@ fn jot_rm_asks_on_a_terminal_and_deletes_only_on_yes() {
     assert!(shown.contains("delete these 1? [y/N] "), "{shown}");
     assert!(shown.contains("nothing deleted"), "{shown}");
     assert_eq!(code, 2, "not confirmed is a usage error: {shown}");
-    assert!(exists(&image), "deleted without a yes");
+    assert!(image_exists(&image), "deleted without a yes");
 
     // Enter alone is the default, no.
     let (code, _) = rm_on_terminal(&name, "\n");
     assert_eq!(code, 2);
-    assert!(exists(&image), "deleted on an empty answer");
+    assert!(image_exists(&image), "deleted on an empty answer");
 
     let (code, shown) = rm_on_terminal(&name, "y\n");
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("deleted "), "{shown}");
-    assert!(!exists(&image), "not deleted on yes: {shown}");
+    assert!(!image_exists(&image), "not deleted on yes: {shown}");
 }

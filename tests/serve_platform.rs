@@ -154,7 +154,10 @@ fn a_sandbox_out_of_memory_is_reported_as_runtime_out_of_memory() {
     assert_eq!(body_of(&client.invoke(&name, "{}")), "fine");
     let after = running_sandboxes(&serve);
     assert_eq!(after.len(), 1, "one warm sandbox: {after:?}");
-    assert_ne!(before, after, "the sandbox killed out of memory served again");
+    assert_ne!(
+        before, after,
+        "the sandbox killed out of memory served again"
+    );
 }
 
 /// The ids of this server's sandboxes that are running now.
@@ -212,7 +215,9 @@ fn a_function_url_turns_plain_http_into_a_payload_v2_event_and_back() {
     // A function error is a 502 whose body says nothing of the error (README).
     let failed = jot_tests::serve::raw_exchange(
         addr,
-        &format!("GET /lambda-url/{name}/boom HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        &format!(
+            "GET /lambda-url/{name}/boom HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        ),
         Duration::from_secs(60),
     )
     .expect("an answer");

@@ -91,9 +91,8 @@ fn an_edit_under_watch_rolls_out_without_a_failed_or_mixed_answer() {
                 while !stop.load(Ordering::Relaxed) {
                     let answer = client.invoke(&name, "{}");
                     let version = header(&answer, "x-amz-executed-version").map(str::to_string);
-                    let body = serde_json::from_slice(&answer.2).unwrap_or_else(|_| {
-                        serde_json::json!(String::from_utf8_lossy(&answer.2))
-                    });
+                    let body = serde_json::from_slice(&answer.2)
+                        .unwrap_or_else(|_| serde_json::json!(String::from_utf8_lossy(&answer.2)));
                     if answers.is_empty() {
                         saw_old.fetch_add(1, Ordering::SeqCst);
                     }
@@ -109,7 +108,8 @@ fn an_edit_under_watch_rolls_out_without_a_failed_or_mixed_answer() {
         .collect();
     // Every client has had an answer of the old code before the edit.
     assert!(
-        eventually(Duration::from_secs(60), || saw_old.load(Ordering::SeqCst) == 4),
+        eventually(Duration::from_secs(60), || saw_old.load(Ordering::SeqCst)
+            == 4),
         "the clients got no answer: {}",
         serve.status()
     );

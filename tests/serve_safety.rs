@@ -110,7 +110,9 @@ fn gate_lines() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
         for stream in listener.incoming().flatten() {
             let collected = collected.clone();
             std::thread::spawn(move || {
-                for line in std::io::BufRead::lines(std::io::BufReader::new(stream)).flatten() {
+                for line in
+                    std::io::BufRead::lines(std::io::BufReader::new(stream)).map_while(Result::ok)
+                {
                     collected.lock().unwrap().push(line);
                 }
             });
@@ -197,8 +199,7 @@ fn clients_that_disconnect_mid_invocation_leave_no_extra_sandbox() {
     // left never start (the queue holds 1000, so all 200 would run otherwise),
     // and those already in a sandbox end. With 2 slots and a 0.4 s nap, the
     // ~1 s of arrivals admits a handful; a quarter of the clients is far above.
-    assert!(eventually(Duration::from_secs(10), || count("end")
-        == count("start")));
+    assert!(eventually(Duration::from_secs(10), || count("end") == count("start")));
     let (started, ended) = (count("start"), count("end"));
     eprintln!("abandoned invocations: {} started and ended", started - 2);
     assert!(
@@ -360,7 +361,12 @@ fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request
     assert_eq!(failed, 0, "only the killed sandbox's request failed");
     // The limit holds (never more than 4 busy) and is what bounds the load (4 reached).
     let most = samples.iter().copied().max().unwrap_or(0);
-    assert_eq!(most, 4, "most sandboxes busy at once over {} samples", samples.len());
+    assert_eq!(
+        most,
+        4,
+        "most sandboxes busy at once over {} samples",
+        samples.len()
+    );
     assert!(
         ok >= 40 && throttled >= 100,
         "{ok} answered, {throttled} throttled"
@@ -368,7 +374,10 @@ fn overload_is_answered_exactly_once_and_a_killed_sandbox_fails_only_its_request
     assert!(
         eventually(Duration::from_secs(30), || {
             serve.client().invoke(&name, "{\"id\":0}");
-            !serve.containers().iter().any(|c| victim.starts_with(c.as_str()))
+            !serve
+                .containers()
+                .iter()
+                .any(|c| victim.starts_with(c.as_str()))
         }),
         "the killed sandbox was removed"
     );
@@ -434,4 +443,3 @@ fn sandboxes_of_a_killed_server_are_removed_by_the_next_one_and_a_live_ones_are_
     );
     assert_eq!(next.stop("INT"), 130);
 }
-

@@ -7,8 +7,8 @@
 //! every request is read whole (bodies by `Content-Length`, as the SDK sends).
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// One request Lambda answered.
@@ -34,7 +34,7 @@ struct State {
 
 pub struct LambdaProxy {
     pub endpoint: String,
-    shared: Arc<(Mutex<State>, Condvar)>,
+    shared: super::proxy::Shared<State>,
 }
 
 /// How long a held request waits for another run's request at most: far
@@ -45,19 +45,11 @@ const HOLD_AT_MOST: Duration = Duration::from_secs(60);
 impl LambdaProxy {
     /// Listens on an ephemeral loopback port and forwards to `upstream` (`host:port`).
     pub fn start(upstream: &str) -> LambdaProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the Lambda proxy");
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let shared: Arc<(Mutex<State>, Condvar)> = Arc::default();
-        let upstream = upstream.to_string();
-        let accepting = shared.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let shared = accepting.clone();
-                let upstream = upstream.clone();
-                std::thread::spawn(move || relay(client, &upstream, &shared));
-            }
-        });
-        LambdaProxy { endpoint, shared }
+        let (host, shared) = super::proxy::listen(upstream, relay);
+        LambdaProxy {
+            endpoint: format!("http://{host}"),
+            shared,
+        }
     }
 
     /// Holds the first `method` request whose path ends with `suffix` until
@@ -166,31 +158,19 @@ fn relay(mut client: TcpStream, upstream: &str, (lock, changed): &(Mutex<State>,
 fn forward(upstream: &str, head: &str, body: &[u8]) -> Option<(u16, Vec<u8>)> {
     let mut server = TcpStream::connect(upstream).ok()?;
     server
-        .write_all(without_connection_headers(head).as_bytes())
+        .write_all(super::proxy::without_connection_headers(head).as_bytes())
         .ok()?;
     server.write_all(body).ok()?;
     let mut answer = Vec::new();
     server.read_to_end(&mut answer).ok()?;
     let end = answer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head = String::from_utf8_lossy(&answer[..end]).into_owned();
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok())?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())?;
     // The client must not send another request on this connection.
-    let mut whole = without_connection_headers(&head).into_bytes();
+    let mut whole = super::proxy::without_connection_headers(&head).into_bytes();
     whole.extend_from_slice(&answer[end..]);
     Some((status, whole))
-}
-
-/// A message head with its connection headers replaced by `Connection: close`.
-fn without_connection_headers(head: &str) -> String {
-    let mut rewritten: String = head
-        .trim_end()
-        .lines()
-        .filter(|line| {
-            let name = line.split(':').next().unwrap_or_default().trim();
-            !name.eq_ignore_ascii_case("connection") && !name.eq_ignore_ascii_case("keep-alive")
-        })
-        .map(|line| format!("{line}\r\n"))
-        .collect();
-    rewritten.push_str("Connection: close\r\n\r\n");
-    rewritten
 }
