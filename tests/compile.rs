@@ -21,15 +21,6 @@ fn layers(image: &str) -> Vec<String> {
         .collect()
 }
 
-fn image_exists(image: &str) -> bool {
-    std::process::Command::new("docker")
-        .args(["image", "inspect", image])
-        .output()
-        .unwrap()
-        .status
-        .success()
-}
-
 /// What `code` prints in Julia started as the image's runtime starts it
 /// (`bootstrap --julia`: its flags and system image, the image's environment).
 fn in_compiled_julia(image: &str, code: &str) -> String {

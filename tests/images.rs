@@ -243,7 +243,17 @@ fn a_build_that_fails_exits_7_and_leaves_no_image() {
     let (code, stdout, stderr) = outcome(&output);
     assert_eq!(code, 7, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains("build"), "{stderr}");
+    // One error line naming the stage that failed and the engine's reason.
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("jot-build: error: build failed: jot-runtime:"),
+        "{stderr}"
+    );
+    assert!(
+        errors[0].contains(r#"exec: "/bin/sh": stat /bin/sh: no such file or directory"#),
+        "{stderr}"
+    );
     let left = std::process::Command::new("docker")
         .args(["image", "inspect", "no-runtime:never"])
         .output()

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jot_tests::{aws, jot, json, outcome, run};
+use jot_tests::{aws, inspect_image, jot, json, outcome, run};
 
 const PACKAGE_UUID: &str = "7a1c3b52-6a39-4c1e-9d36-5a3e0b1f2c01";
 const REGISTRY_UUID: &str = "0c9f6a7e-2b1d-4e8f-a3c5-9d7e1f2a3b04";
@@ -115,15 +115,31 @@ fn make_registry(base: &Path, port: u16) {
     commit_all(&registry);
 }
 
+/// The dependency stages in the engine, as `jot-deps:TAG@IMAGE-ID` (the id
+/// changes when a stage is built again, even under the same content-derived tag).
 fn deps_stages() -> Vec<String> {
     let output = Command::new("docker")
-        .args(["images", "jot-deps", "--format", "{{.Repository}}:{{.Tag}}"])
+        .args([
+            "images",
+            "jot-deps",
+            "--no-trunc",
+            "--format",
+            "{{.Repository}}:{{.Tag}}@{{.ID}}",
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// The layer digests of an image (its root file system, base first).
+fn layers(image: &str) -> Vec<serde_json::Value> {
+    inspect_image(image)["RootFS"]["Layers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[test]
@@ -169,6 +185,7 @@ fn a_dependency_from_a_private_registry_offline_in_a_cached_layer() {
         .collect();
     let cleanup = |images: &[String]| {
         for image in images {
+            let image = image.split('@').next().unwrap_or(image);
             let _ = Command::new("docker")
                 .args(["image", "rm", "-f", image])
                 .output();
@@ -206,13 +223,27 @@ fn a_dependency_from_a_private_registry_offline_in_a_cached_layer() {
         .into_iter()
         .filter(|s| !before.contains(s))
         .collect();
+    // The edited image sits on that very stage: its layers are the stage's and more.
+    let stage_layers = layers(new_stages[0].split('@').nth(1).unwrap());
+    let image_layers = if code == 0 {
+        layers(images.last().unwrap())
+    } else {
+        Vec::new()
+    };
     cleanup(&images);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         !stderr.contains("installing"),
         "an edit installed the dependencies again: {stderr}"
     );
-    assert_eq!(after, new_stages, "no second dependency stage");
+    assert_eq!(
+        after, new_stages,
+        "no second dependency stage (same image id)"
+    );
+    assert!(
+        image_layers.starts_with(&stage_layers),
+        "the edited image is not built on the cached stage"
+    );
     assert!(took < Duration::from_secs(60), "the rebuild took {took:?}");
     assert_ne!(first.as_deref(), images.last().map(String::as_str));
 }

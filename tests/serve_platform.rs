@@ -76,7 +76,7 @@ fn the_webhook_rebuilds_on_a_signed_push_and_refuses_anything_else() {
 
 #[test]
 fn provisioned_sandboxes_start_first_and_idle_extras_stop() {
-    let code = "const STARTED = time()\nfunction provfun(x)\n    sleep(get(x, \"slow\", 0))\n    Dict(\"type\" => ENV[\"AWS_LAMBDA_INITIALIZATION_TYPE\"], \"version\" => ENV[\"AWS_LAMBDA_FUNCTION_VERSION\"], \"init_age\" => time() - STARTED)\nend\n";
+    let code = "const STARTED = time()\nfunction provfun(x)\n    sleep(get(x, \"slow\", 0))\n    Dict(\"type\" => ENV[\"AWS_LAMBDA_INITIALIZATION_TYPE\"], \"version\" => ENV[\"AWS_LAMBDA_FUNCTION_VERSION\"], \"started\" => STARTED)\nend\n";
     let source = script("provfun.jl", code);
     let name = unique("prov");
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
@@ -97,14 +97,18 @@ fn provisioned_sandboxes_start_first_and_idle_extras_stop() {
     assert_eq!(instances["idle"], 2, "{status}");
     assert_eq!(instances["starting"], 0, "{status}");
     assert_eq!(serve.containers().len(), 2);
-    std::thread::sleep(Duration::from_millis(1500));
+    // Sandboxes share the host's clock: init is over before the request is sent.
+    let sent = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     let answer = serve.client().invoke(&name, "{}");
     let body = body_of(&answer);
     assert_eq!(body["type"], "provisioned-concurrency", "{body}");
     assert_eq!(body["version"], "$LATEST", "{body}");
     assert!(
-        body["init_age"].as_f64().unwrap() >= 1.0,
-        "init ran before the first request, off its path: {body}"
+        body["started"].as_f64().unwrap() < sent,
+        "init ran before the first request, off its path: {body}, sent at {sent}"
     );
     assert!(
         header(&answer, "x-amz-log-result").is_none(),
@@ -138,24 +142,49 @@ fn provisioned_sandboxes_start_first_and_idle_extras_stop() {
 
 #[test]
 fn a_sandbox_out_of_memory_is_reported_as_runtime_out_of_memory() {
-    let code = "function oomfun(x)\n    a = Vector{UInt8}[]\n    while true\n        push!(a, ones(UInt8, 32 * 1024 * 1024))\n    end\nend\n";
+    let code = "function oomfun(x)\n    get(x, \"oom\", false) || return \"fine\"\n    a = Vector{UInt8}[]\n    while true\n        push!(a, ones(UInt8, 32 * 1024 * 1024))\n    end\nend\n";
     let source = script("oomfun.jl", code);
     let name = unique("oom");
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
     let serve = Serve::start(&descriptor, &["--memory", "256"]);
-    let answer = serve.client().invoke(&name, "{}");
+    let mut client = serve.client();
+    assert_eq!(body_of(&client.invoke(&name, "{}")), "fine");
+    let before = running_sandboxes(&serve);
+    assert_eq!(before.len(), 1, "one warm sandbox: {before:?}");
+    let answer = client.invoke(&name, "{\"oom\": true}");
     assert_eq!(answer.0, 200);
     assert_eq!(header(&answer, "x-amz-function-error"), Some("Unhandled"));
     let body = body_of(&answer);
     assert_eq!(body["errorType"], "Runtime.OutOfMemory", "{body}");
-    // The next request gets a fresh sandbox.
-    let again = serve.client().invoke(&name, "{}");
-    assert_eq!(body_of(&again)["errorType"], "Runtime.OutOfMemory");
+    // The next request gets a fresh sandbox: the killed one is not reused.
+    assert_eq!(body_of(&client.invoke(&name, "{}")), "fine");
+    let after = running_sandboxes(&serve);
+    assert_eq!(after.len(), 1, "one warm sandbox: {after:?}");
+    assert_ne!(
+        before, after,
+        "the sandbox killed out of memory served again"
+    );
+}
+
+/// The ids of this server's sandboxes that are running now.
+fn running_sandboxes(serve: &Serve) -> Vec<String> {
+    let output = std::process::Command::new("docker")
+        .args(["ps", "-q", "--no-trunc", "--filter", "status=running"])
+        .args(["--filter", "label=dev.jot.serve.owner"])
+        .output()
+        .expect("docker ps");
+    let running = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mine = serve.containers();
+    running
+        .lines()
+        .filter(|id| mine.iter().any(|m| id.starts_with(m.as_str())))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn a_function_url_turns_plain_http_into_a_payload_v2_event_and_back() {
-    let code = "function urlfun(x)\n    x[\"rawPath\"] == \"/teapot\" || return Dict(\"path\" => x[\"rawPath\"], \"version\" => x[\"version\"], \"base64\" => x[\"isBase64Encoded\"])\n    http = x[\"requestContext\"][\"http\"]\n    Dict(\"statusCode\" => 418, \"headers\" => Dict(\"x-made-by\" => \"julia\"), \"body\" => string(http[\"method\"], \" \", http[\"path\"], \" \", x[\"rawQueryString\"], \" \", x[\"body\"], \" \", x[\"headers\"][\"x-custom\"]))\nend\n";
+    let code = "function urlfun(x)\n    x[\"rawPath\"] == \"/boom\" && error(\"secret detail\")\n    x[\"rawPath\"] == \"/teapot\" || return Dict(\"path\" => x[\"rawPath\"], \"version\" => x[\"version\"], \"base64\" => x[\"isBase64Encoded\"])\n    http = x[\"requestContext\"][\"http\"]\n    Dict(\"statusCode\" => 418, \"headers\" => Dict(\"x-made-by\" => \"julia\"), \"body\" => string(http[\"method\"], \" \", http[\"path\"], \" \", x[\"rawQueryString\"], \" \", x[\"body\"], \" \", x[\"headers\"][\"x-custom\"]))\nend\n";
     let source = script("urlfun.jl", code);
     let name = unique("url");
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
@@ -188,6 +217,22 @@ fn a_function_url_turns_plain_http_into_a_payload_v2_event_and_back() {
         serde_json::from_str::<serde_json::Value>(json).unwrap(),
         serde_json::json!({"path": "/some/where", "version": "2.0", "base64": false})
     );
+
+    // A function error is a 502 whose body says nothing of the error (README).
+    let failed = jot_tests::serve::raw_exchange(
+        addr,
+        &format!(
+            "GET /lambda-url/{name}/boom HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        ),
+        Duration::from_secs(60),
+    )
+    .expect("an answer");
+    assert!(failed.starts_with("HTTP/1.1 502 "), "{failed}");
+    assert_eq!(
+        failed.split("\r\n\r\n").nth(1),
+        Some(r#"{"Message":"Internal Server Error"}"#),
+        "{failed}"
+    );
 }
 
 #[test]
@@ -211,13 +256,20 @@ fn a_second_ctrl_c_during_shutdown_stops_at_once_and_leaves_nothing() {
                 .map(|a| header(&a, "x-amz-function-error").map(str::to_string))
         })
     };
-    assert!(eventually(
-        Duration::from_secs(60),
-        || serve.status()["in_flight"] == 1
-    ));
+    // The invocation is in its sandbox (not only accepted) when the signal comes.
+    serve.wait_busy(1);
     let pid = serve.pid();
     jot_tests::serve::signal_process(pid, "INT");
-    std::thread::sleep(Duration::from_millis(500));
+    // The first Ctrl-C is taken once the server stops accepting connections;
+    // it then waits for the invocation (25 s of sleep) with its sandbox.
+    assert!(
+        eventually(Duration::from_secs(10), || std::net::TcpStream::connect(
+            &serve.addr
+        )
+        .is_err()),
+        "the first Ctrl-C was not taken"
+    );
+    assert_eq!(serve.containers().len(), 1, "the invocation's sandbox");
     assert!(
         matches!(serve.child.try_wait(), Ok(None)),
         "the first Ctrl-C waits for the invocation"

@@ -3,6 +3,8 @@
 //! Docker engine, real Julia images and, for the AWS tests, MiniStack.
 
 pub mod aws;
+pub mod lambda_proxy;
+mod proxy;
 pub mod registry_proxy;
 pub mod serve;
 
@@ -284,6 +286,16 @@ pub fn outcome(output: &Output) -> (i32, String, String) {
 /// Parses stdout as one JSON value.
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Whether the engine has an image of that reference or id.
+pub fn image_exists(image: &str) -> bool {
+    Command::new("docker")
+        .args(["image", "inspect", image])
+        .output()
+        .expect("run docker image inspect")
+        .status
+        .success()
 }
 
 /// `docker image inspect` of one image, as JSON; panics when there is none.

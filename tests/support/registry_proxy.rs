@@ -6,8 +6,8 @@
 //! rewriting: the engine keeps talking to the proxy.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// One request the registry answered.
@@ -55,24 +55,13 @@ struct State {
 /// engine talks to over plain HTTP).
 pub struct RegistryProxy {
     pub host: String,
-    shared: Arc<(Mutex<State>, Condvar)>,
+    shared: super::proxy::Shared<State>,
 }
 
 impl RegistryProxy {
     /// Listens on an ephemeral loopback port and forwards to `upstream`.
     pub fn start(upstream: &str) -> RegistryProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the registry proxy");
-        let host = listener.local_addr().unwrap().to_string();
-        let shared: Arc<(Mutex<State>, Condvar)> = Arc::default();
-        let upstream = upstream.to_string();
-        let accepting = shared.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let shared = accepting.clone();
-                let upstream = upstream.clone();
-                std::thread::spawn(move || relay(client, &upstream, &shared));
-            }
-        });
+        let (host, shared) = super::proxy::listen(upstream, relay);
         RegistryProxy { host, shared }
     }
 
@@ -187,17 +176,9 @@ fn forward(
     (lock, _): &(Mutex<State>, Condvar),
 ) -> Option<u16> {
     let mut server = TcpStream::connect(upstream).ok()?;
-    let mut rewritten: String = head
-        .trim_end()
-        .lines()
-        .filter(|line| {
-            let name = line.split(':').next().unwrap_or_default().trim();
-            !name.eq_ignore_ascii_case("connection") && !name.eq_ignore_ascii_case("keep-alive")
-        })
-        .map(|line| format!("{line}\r\n"))
-        .collect();
-    rewritten.push_str("Connection: close\r\n\r\n");
-    server.write_all(rewritten.as_bytes()).ok()?;
+    server
+        .write_all(super::proxy::without_connection_headers(head).as_bytes())
+        .ok()?;
     server.write_all(early_body).ok()?;
     let (mut body_in, mut body_out) = (client.try_clone().ok()?, server.try_clone().ok()?);
     std::thread::spawn(move || {

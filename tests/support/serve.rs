@@ -125,15 +125,7 @@ impl Serve {
 
     /// Sandboxes working on an invocation now, over every function and version.
     pub fn busy(&self) -> u64 {
-        let status = self.status();
-        let versions = status["functions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|f| f["versions"].as_array().into_iter().flatten());
-        versions
-            .map(|v| v["instances"]["busy"].as_u64().unwrap_or(0))
-            .sum()
+        busy_at(&self.addr)
     }
 
     /// Waits (a minute at most) until `count` sandboxes are busy.
@@ -153,6 +145,22 @@ impl Drop for Serve {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Sandboxes working on an invocation now at the server at `addr` (for a
+/// thread that samples it while the test holds the [`Serve`]).
+pub fn busy_at(addr: &str) -> u64 {
+    let (code, _, body) = Client::connect(addr).request("GET", "/_jot/status", &[], b"");
+    assert_eq!(code, 200);
+    let status: serde_json::Value = serde_json::from_slice(&body).expect("status JSON");
+    let versions = status["functions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["versions"].as_array().into_iter().flatten());
+    versions
+        .map(|v| v["instances"]["busy"].as_u64().unwrap_or(0))
+        .sum()
 }
 
 pub fn signal_process(pid: u32, signal: &str) {

@@ -23,8 +23,10 @@ end
         "JOT_FUNCTION" => "increment", "JOT_ARG_TYPE" => "Vector{Int}"))
     put!(events, ("e2e-1", "[1,2,3]", ""))
     put!(events, ("e2e-2", "[\"a\"]", ""))
-    done = wait_until(() -> length(posts(ts)) >= 2 || process_exited(proc), 300)
-    sleep(0.1)
+    # Done when the runtime asks for a third event: both answers are posted
+    # (each before the next GET), and nothing more is coming.
+    nexts() = count(r -> r.method == "GET" && endswith(r.path, "/invocation/next"), ts.log)
+    done = wait_until(() -> nexts() >= 3 || process_exited(proc), 300)
     process_exited(proc) || kill(proc)
     wait(proc)
     @test done

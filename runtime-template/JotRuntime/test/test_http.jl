@@ -241,7 +241,7 @@ end
     ts = start_server(req -> (n[] += 1; (http_response(200, "answer $(n[])"), n[] == 1)))
     c = client(ts)
     @test body(get!(c)) == "answer 1"
-    sleep(0.2)                                             # the close reaches the client
+    @test eof(c.sock)                                      # wait for the close to reach the client
     @test body(get!(c)) == "answer 2"
     @test ts.conns == 2 && length(ts.log) == 2             # sent once more, once
     stop_server(ts)
