@@ -91,11 +91,7 @@ impl Pusher {
     }
 
     /// The local image by id; bad input when the engine does not have it.
-    async fn inspect(
-        &self,
-        image: &str,
-        id: &str,
-    ) -> Result<jot_docker::Image> {
+    async fn inspect(&self, image: &str, id: &str) -> Result<jot_docker::Image> {
         jot_docker::inspect_image(&self.docker, id)
             .await?
             .ok_or_else(|| {
