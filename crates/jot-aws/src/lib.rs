@@ -14,6 +14,7 @@ pub mod ecr;
 mod error;
 pub mod invoke;
 pub mod listing;
+mod origin;
 pub mod removal;
 pub mod retry;
 pub mod tags;
