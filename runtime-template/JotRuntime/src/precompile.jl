@@ -6,6 +6,7 @@
 # ════════════════════════════════════════════════════════════════════════════════
 
 function precompile_workload()
+    lookup_type(JotRuntime, :(Vector{Int}))  # a package responder's argument type, found by name
     io = IOBuffer()
     write_json(io, parse_json("{\"a\":[1,-2,3.5e2,\"x\\n\\u00e9\",true,false,null],\"b\":{}}"))
     for T in (Any, Int64, Float64, String, Bool, Nothing, Vector{Int64}, Vector{Float64},
