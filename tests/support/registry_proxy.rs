@@ -1,5 +1,6 @@
-//! A recording proxy in front of MiniStack's registry, so a test learns from
-//! the registry's side which blobs a push sent (jot's own messages are no
+//! A recording proxy in front of MiniStack's registry (or any of its HTTP
+//! APIs), so a test learns from the server's side which blobs a push sent, or
+//! how many calls were in flight at once (jot's own messages are no
 //! evidence). Each request gets its own upstream connection with
 //! `Connection: close`, so a request is seen whole without parsing bodies.
 //! MiniStack answers uploads with relative `Location`s, so nothing needs
@@ -49,6 +50,11 @@ struct State {
     refusing: bool,
     /// Requests forwarded and not yet answered in full.
     in_flight: usize,
+    /// Requests the upstream has not begun to answer: the calls in flight
+    /// as the server sees them (a connection's teardown is not counted).
+    awaiting: usize,
+    /// The most requests ever awaiting their answer at once.
+    peak_awaiting: usize,
 }
 
 /// The proxy's address, `127.0.0.1:PORT` (a loopback registry, which the
@@ -109,6 +115,12 @@ impl RegistryProxy {
         log
     }
 
+    /// The most requests that were ever in flight at once through the proxy
+    /// (sent, and not yet answered by the upstream).
+    pub fn peak_in_flight(&self) -> usize {
+        self.state().peak_awaiting
+    }
+
     /// Everything answered so far (the log goes on).
     pub fn log(&self) -> Vec<Exchange> {
         self.state().log.clone()
@@ -151,10 +163,15 @@ fn relay(mut client: TcpStream, upstream: &str, shared: &(Mutex<State>, Condvar)
             return;
         }
         state.in_flight += 1;
+        state.awaiting += 1;
+        state.peak_awaiting = state.peak_awaiting.max(state.awaiting);
     }
     let status = forward(&mut client, upstream, &head, &early_body, shared);
     let mut state = lock.lock().unwrap();
     state.in_flight -= 1;
+    if status.is_none() {
+        state.awaiting -= 1;
+    }
     if let Some(status) = status {
         state.log.push(Exchange {
             method,
@@ -206,6 +223,7 @@ fn forward(
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
             status = Some(code);
+            lock.lock().unwrap().awaiting -= 1;
             let stored = Exchange {
                 method: String::new(),
                 path: head.split_whitespace().nth(1).unwrap_or_default().into(),
