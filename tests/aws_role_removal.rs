@@ -55,7 +55,7 @@ fn jots_role_goes_with_the_last_function_that_uses_it() {
     );
     for name in &names {
         let descriptor = aws::remote_descriptor(name, "Any", DIGEST);
-        let output = run_with_stdin(&mut aws_env(&mut jot("jot-deploy")), descriptor.as_bytes());
+        let output = run_with_stdin(aws_env(&mut jot("jot-deploy")), descriptor.as_bytes());
         let (code, _, stderr) = outcome(&output);
         assert_eq!(code, 0, "deploy of {name}: {stderr}");
     }
