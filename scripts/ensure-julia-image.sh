@@ -26,11 +26,7 @@ fi
 command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 
 # Find a mirror that still serves bullseye: apt's own first, then the usual ones.
-mirror=
-for m in ${JOT_DEBIAN_MIRROR:-} "$(debian_mirror)" http://deb.debian.org/debian http://archive.debian.org/debian; do
-  if curl -fsSI --max-time 15 "${m%/}/dists/$suite/Release" >/dev/null 2>&1; then mirror=${m%/}; break; fi
-done
-[ -n "$mirror" ] || die "no Debian mirror serving $suite is reachable"
+mirror=$(serving_mirror "$suite")
 
 rootfs=$(mktemp -d "${TMPDIR:-/tmp}/jot-julia-rootfs.XXXXXX")
 cleanup() { as_root rm -rf --one-file-system "$rootfs"; }

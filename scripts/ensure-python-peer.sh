@@ -45,11 +45,7 @@ fi
 
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-  mirror=
-  for m in ${JOT_DEBIAN_MIRROR:-} "$(debian_mirror)" http://deb.debian.org/debian http://archive.debian.org/debian; do
-    if curl -fsSI --max-time 15 "${m%/}/dists/$suite/Release" >/dev/null 2>&1; then mirror=${m%/}; break; fi
-  done
-  [ -n "$mirror" ] || die "no Debian mirror serving $suite is reachable"
+  mirror=$(serving_mirror "$suite")
   rootfs="$work/root"
   log "debootstrap $suite with python3 from $mirror (about a minute)"
   if ! as_root debootstrap --variant=minbase --include=python3 "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then

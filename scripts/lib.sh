@@ -52,6 +52,16 @@ debian_mirror() {
   printf '%s\n' "${uri:-http://deb.debian.org/debian}"
 }
 
+# serving_mirror SUITE: the first Debian mirror that still serves SUITE
+# ($JOT_DEBIAN_MIRROR, apt's own, then the usual ones); dies when none does.
+serving_mirror() {
+  local m
+  for m in ${JOT_DEBIAN_MIRROR:-} "$(debian_mirror)" http://deb.debian.org/debian http://archive.debian.org/debian; do
+    if curl -fsSI --max-time 15 "${m%/}/dists/$1/Release" >/dev/null 2>&1; then printf '%s\n' "${m%/}"; return; fi
+  done
+  die "no Debian mirror serving $1 is reachable"
+}
+
 # remove_images_from DIR: remove the jot images built from sources under DIR
 # (their org.opencontainers.image.source label), with every tag they carry.
 remove_images_from() {
