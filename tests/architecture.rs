@@ -102,7 +102,11 @@ fn deploy_refuses_an_image_of_another_architecture_than_the_existing_functions()
             "jot-deploy: error: {name}: the function runs arm64 but the image is built for x86_64; pass --architecture x86_64 to switch the function, or rebuild for arm64"
         )
     );
-    assert_eq!(function_state(&name), arm, "the refused deploy changed the function");
+    assert_eq!(
+        function_state(&name),
+        arm,
+        "the refused deploy changed the function"
+    );
     assert_eq!(aws::published_versions(&name), versions);
 
     // --architecture x86_64 switches it.
