@@ -1,0 +1,137 @@
+//! `jot-rm --only local|ecr|function|versions` (README, docs/reference.md):
+//! each part goes alone, read back from the engine, ECR and Lambda, and
+//! `--only ecr` keeps the image `$LATEST` runs.
+
+use jot_tests::aws::{self, aws_env};
+use jot_tests::*;
+use serde_json::json as j;
+
+/// Removes every copy of the jot when dropped, also when the test failed.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = run(aws_env(&mut jot("jot-rm")).args([&self.0, "--yes", "--force", "-q"]));
+        // Whatever jot-rm could not remove (MiniStack's side).
+        drop(aws::Cleanup::named(&self.0));
+    }
+}
+
+fn ok(tool: &str, args: &[&str], stdin: &str) -> String {
+    let (code, stdout, stderr) = outcome(&run_with_stdin(
+        aws_env(&mut jot(tool)).args(args),
+        stdin.as_bytes(),
+    ));
+    assert_eq!(code, 0, "{tool} {args:?}: {stderr}\n{stdout}");
+    stdout
+}
+
+/// ECR's image digests of the repository, sorted.
+fn ecr_images(name: &str) -> Vec<String> {
+    let answer = aws::ecr("DescribeImages", j!({"repositoryName": name}));
+    let mut digests: Vec<String> = answer["imageDetails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["imageDigest"].as_str().unwrap().to_string())
+        .collect();
+    digests.sort();
+    digests
+}
+
+/// The engine's references of the jot's local images (`name:tag` and the
+/// pushed `registry/name:tag`), sorted.
+fn local_references(name: &str) -> Vec<String> {
+    let listed = run(std::process::Command::new("docker").args([
+        "image",
+        "ls",
+        "--filter",
+        &format!("label=dev.jot.name={name}"),
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ]));
+    let mut references: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    references.sort();
+    references
+}
+
+fn function_exists(name: &str) -> bool {
+    let (status, answer) = aws::lambda("GET", &format!("/2015-03-31/functions/{name}"), None);
+    match status {
+        200 => true,
+        404 => false,
+        _ => panic!("GetFunction {name} answered {status}: {answer}"),
+    }
+}
+
+/// Builds, pushes and (when `deploy`) deploys version `n` of the jot: its digest.
+fn ship(script: &Script, name: &str, n: u32, deploy: bool) -> String {
+    std::fs::write(&script.path, format!("rm_only(x) = x + {n}\n")).unwrap();
+    let built = build(&script.path, &["--name", name, "--arg-type", "Int"]);
+    let pushed = ok("jot-push", &["-q"], &built);
+    if deploy {
+        ok("jot-deploy", &["-q"], &pushed);
+    }
+    json(&pushed)["remote_image"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn each_only_part_goes_alone() {
+    aws::require_ministack();
+    let name = aws::unique("rm-only");
+    let _cleanup = Cleanup(name.clone());
+    let script = script("rm_only.jl", "");
+    let d1 = ship(&script, &name, 1, true);
+    let d2 = ship(&script, &name, 2, true);
+    let d3 = ship(&script, &name, 3, false);
+    let all_digests = {
+        let mut all = vec![d1.clone(), d2.clone(), d3.clone()];
+        all.sort();
+        all
+    };
+    let references = local_references(&name);
+    assert_eq!(
+        references.len(),
+        6,
+        "3 images, 2 references each: {references:?}"
+    );
+    assert_eq!(aws::published_versions(&name), ["1", "2"]);
+    assert_eq!(ecr_images(&name), all_digests);
+
+    // --only versions: the published versions, nothing else.
+    let done = ok("jot-rm", &[&name, "--only", "versions", "--yes"], "");
+    assert!(
+        aws::published_versions(&name).is_empty(),
+        "versions left: {done}"
+    );
+    assert!(function_exists(&name), "the function went: {done}");
+    assert_eq!(ecr_images(&name), all_digests, "{done}");
+    assert_eq!(local_references(&name), references, "{done}");
+
+    // --only ecr: the images nothing runs any more; $LATEST's stays.
+    let done = ok("jot-rm", &[&name, "--only", "ecr", "--yes"], "");
+    assert_eq!(ecr_images(&name), [d2.clone()], "{done}");
+    assert!(function_exists(&name), "the function went: {done}");
+    assert_eq!(local_references(&name), references, "{done}");
+
+    // --only local: every local reference, nothing remote.
+    let done = ok("jot-rm", &[&name, "--only", "local", "--yes"], "");
+    assert!(
+        local_references(&name).is_empty(),
+        "local images left: {:?}\n{done}",
+        local_references(&name)
+    );
+    assert!(function_exists(&name), "the function went: {done}");
+    assert_eq!(ecr_images(&name), [d2.clone()], "{done}");
+
+    // --only function: the function, not its image in ECR.
+    let done = ok("jot-rm", &[&name, "--only", "function", "--yes"], "");
+    assert!(!function_exists(&name), "the function stayed: {done}");
+    assert_eq!(ecr_images(&name), [d2], "{done}");
+}
