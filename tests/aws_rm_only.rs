@@ -116,7 +116,7 @@ fn each_only_part_goes_alone() {
 
     // --only ecr: the images nothing runs any more; $LATEST's stays.
     let done = ok("jot-rm", &[&name, "--only", "ecr", "--yes"], "");
-    assert_eq!(ecr_images(&name), [d2.clone()], "{done}");
+    assert_eq!(ecr_images(&name), [d2.as_str()], "{done}");
     assert!(function_exists(&name), "the function went: {done}");
     assert_eq!(local_references(&name), references, "{done}");
 
@@ -128,7 +128,7 @@ fn each_only_part_goes_alone() {
         local_references(&name)
     );
     assert!(function_exists(&name), "the function went: {done}");
-    assert_eq!(ecr_images(&name), [d2.clone()], "{done}");
+    assert_eq!(ecr_images(&name), [d2.as_str()], "{done}");
 
     // --only function: the function, not its image in ECR.
     let done = ok("jot-rm", &[&name, "--only", "function", "--yes"], "");
