@@ -63,8 +63,12 @@ fn the_team_makefile_builds_tests_pushes_deploys_and_rebuilds_only_what_changed(
     aws::require_ministack();
     ensure_built();
     let dir = workdir();
-    let _built = BuiltUnder(dir.path().to_path_buf());
     let name = aws::unique("team");
+    // The Makefile's pipelines print no descriptor the test sees.
+    let _built = LocalImagesOf {
+        name: name.clone(),
+        dir: dir.path().to_path_buf(),
+    };
     let _cleanup = aws::Cleanup::named(&name);
     copy_tree(&examples().join("team"), dir.path());
 

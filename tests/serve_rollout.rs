@@ -49,6 +49,11 @@ type Answer = (u16, Option<String>, serde_json::Value);
 fn an_edit_under_watch_rolls_out_without_a_failed_or_mixed_answer() {
     let source = script("rollfun.jl", &code("old"));
     let name = unique("roll");
+    // jot-serve --watch builds the new version and prints no descriptor of it.
+    let _rebuilt = jot_tests::LocalImagesOf {
+        name: name.clone(),
+        dir: source.dir.path().to_path_buf(),
+    };
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
     let serve = Serve::start(
         &descriptor,

@@ -35,6 +35,11 @@ fn boto3_and_the_aws_cli_use_jot_serve_as_lambda() {
     let python = sdk_python();
     let source = script("sdkfun.jl", V1);
     let name = unique("sdk");
+    // jot-serve --watch builds the new version and prints no descriptor of it.
+    let _rebuilt = jot_tests::LocalImagesOf {
+        name: name.clone(),
+        dir: source.dir.path().to_path_buf(),
+    };
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
     let dead_letter = source.dir.path().join("dead-letter.ndjson");
     let mut serve = Serve::start(

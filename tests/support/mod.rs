@@ -79,10 +79,38 @@ fn assert_fresh(binary: &Path) {
 }
 
 /// Runs a command with `stdin` as its standard input and returns its output.
+/// Every image a descriptor on its stdout names becomes the test's (see
+/// [`Script`]).
 pub fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
-    spawn_with_stdin(command, stdin)
+    let output = spawn_with_stdin(command, stdin)
         .wait_with_output()
-        .expect("wait for jot tool")
+        .expect("wait for jot tool");
+    own_described(&output.stdout);
+    output
+}
+
+/// The local images the descriptors of this test binary named, as
+/// (responder source, image id): what jot said it made, which the test owns
+/// and removes (a [`Script`] or [`BuiltUnder`] when dropped). An image jot
+/// built without saying so is not here: `tests/zz_leftovers.rs` finds it.
+static OWNED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Records the images named by the descriptors in `stdout` (one JSON object
+/// a line; other lines are ignored).
+pub fn own_described(stdout: &[u8]) {
+    let described = String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|d| {
+            let source = d["responder"]["source"].as_str()?.to_string();
+            let id = d["local_image"]["id"].as_str()?.to_string();
+            Some((source, id))
+        })
+        .collect::<Vec<_>>();
+    OWNED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(described);
 }
 
 /// Starts a command with `stdin` written to it and closed, and its stdout and
@@ -106,9 +134,9 @@ pub fn run(command: &mut Command) -> Output {
     run_with_stdin(command, b"")
 }
 
-/// A Julia script in a fresh temporary directory. Dropping it removes every
-/// image built from it and any sandbox of those images still there (a test
-/// that leaves a sandbox behind fails here).
+/// A Julia script in a fresh temporary directory. Dropping it removes the
+/// images jot's descriptors said were built from it (a test owns what it was
+/// told it made), and fails the test when a sandbox of them is still there.
 pub struct Script {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
@@ -125,7 +153,7 @@ pub fn script(file_name: &str, code: &str) -> Script {
 
 impl Drop for Script {
     fn drop(&mut self) {
-        remove_built_under(self.dir.path());
+        remove_owned_under(self.dir.path());
     }
 }
 
@@ -154,13 +182,49 @@ fn dir_tag(dir: &Path) -> String {
         .into_owned()
 }
 
-/// Removes, when dropped, every image built from sources under a directory
-/// (and their sandboxes): for package responders built from a [`workdir`].
+/// Removes, when dropped, the images descriptors named as built from sources
+/// under a directory, like [`Script`]: for package responders built from a
+/// [`workdir`].
 pub struct BuiltUnder(pub PathBuf);
 
 impl Drop for BuiltUnder {
     fn drop(&mut self) {
-        remove_built_under(&self.0);
+        remove_owned_under(&self.0);
+    }
+}
+
+/// Removes, when dropped, the local images of jot `name` built from sources
+/// under `dir` that the test made without a descriptor reaching it (a
+/// pipeline inside `make`, jot-serve's `--watch` rebuilds). Only that name and
+/// directory: whatever else jot left under `dir` stays for the leftovers check.
+pub struct LocalImagesOf {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Drop for LocalImagesOf {
+    fn drop(&mut self) {
+        let listed = Command::new("docker")
+            .args(["images", "-q", "--no-trunc", "--filter"])
+            .arg(format!("label=dev.jot.name={}", self.name))
+            .output()
+            .expect("run docker images");
+        let prefix = self.dir.to_string_lossy().into_owned();
+        let ids: std::collections::BTreeSet<String> = jot_images_from(&prefix)
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| String::from_utf8_lossy(&listed.stdout).contains(id.as_str()))
+            .collect();
+        remove_images(&ids);
+    }
+}
+
+fn remove_images(ids: &std::collections::BTreeSet<String>) {
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["image", "rm", "-f"])
+            .args(ids)
+            .output();
     }
 }
 
@@ -219,29 +283,23 @@ fn pairs_under(listing: &[u8], prefix: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Removes the sandboxes and images built from under `dir`; fails the test
-/// (unless it is failing already) when a sandbox was still there.
-fn remove_built_under(dir: &Path) {
+/// Removes the images descriptors named as built from under `dir` (with
+/// their untagged parents, the engine's own pruning); fails the test (unless
+/// it is failing already) when a sandbox was still there, and removes it.
+fn remove_owned_under(dir: &Path) {
     let prefix = dir.to_string_lossy().into_owned();
     let stray = jot_containers_from(&prefix);
     for (id, _) in &stray {
         let _ = Command::new("docker").args(["rm", "-f", id]).output();
     }
-    // A compiled image sits on builder images that carry the same labels
-    // but are listed only once their child is gone: remove in passes.
-    for _ in 0..4 {
-        let images: Vec<String> = jot_images_from(&prefix)
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        if images.is_empty() {
-            break;
-        }
-        let _ = Command::new("docker")
-            .args(["image", "rm", "-f"])
-            .args(&images)
-            .output();
-    }
+    let owned: std::collections::BTreeSet<String> = OWNED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(source, _)| source.starts_with(&prefix))
+        .map(|(_, id)| id.clone())
+        .collect();
+    remove_images(&owned);
     if !std::thread::panicking() {
         assert!(
             stray.is_empty(),
