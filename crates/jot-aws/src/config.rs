@@ -12,6 +12,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_http_client::tls;
 use jot_core::cli::AwsSelection;
 
+use crate::call_log::CallLog;
 use crate::error::Context;
 use crate::{AwsError, Result};
 
@@ -116,11 +117,17 @@ impl Aws {
     }
 
     pub fn ecr(&self) -> aws_sdk_ecr::Client {
-        aws_sdk_ecr::Client::new(&self.config)
+        let config = aws_sdk_ecr::config::Builder::from(&self.config)
+            .interceptor(CallLog)
+            .build();
+        aws_sdk_ecr::Client::from_conf(config)
     }
 
     pub fn lambda(&self) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&self.config)
+        let config = aws_sdk_lambda::config::Builder::from(&self.config)
+            .interceptor(CallLog)
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
     }
 
     /// A Lambda client for the Invoke call: one attempt that may last as long
@@ -139,12 +146,23 @@ impl Aws {
                     .operation_timeout(deadline)
                     .build(),
             )
+            .interceptor(CallLog)
             .build();
         aws_sdk_lambda::Client::from_conf(config)
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.config)
+        let config = aws_sdk_iam::config::Builder::from(&self.config)
+            .interceptor(CallLog)
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+
+    pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.config)
+            .interceptor(CallLog)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
     }
 }
 

@@ -8,6 +8,7 @@
 //! descriptors and typed results, and only the binaries write to stdout.
 
 pub mod account;
+mod call_log;
 pub mod config;
 pub mod deploy;
 pub mod ecr;

@@ -16,7 +16,7 @@ impl Aws {
         {
             return Ok(account.as_str().to_string());
         }
-        let sts = aws_sdk_sts::Client::new(self.sdk_config());
+        let sts = self.sts();
         let identity = sts
             .get_caller_identity()
             .send()

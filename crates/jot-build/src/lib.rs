@@ -18,7 +18,16 @@ use serde_json::Value;
 /// the exemplar session (the traced test run of the image of the code), the
 /// compiled image and its own test run. Only the final image stays tagged.
 pub async fn build_one(docker: &Docker, plan: &settings::Planned) -> Result<Descriptor> {
+    let started = std::time::Instant::now();
     let built = jot_image::build(docker, &plan.request).await?;
+    let local = built.require_local_image()?;
+    output::detail(format!(
+        "{}: image {} on {} in {} ms",
+        local.image,
+        local.id,
+        local.base_image.as_deref().unwrap_or("?"),
+        started.elapsed().as_millis()
+    ));
     let timeout = Duration::from_secs(plan.test_timeout);
     let test = |image: Descriptor, trace: bool| async move {
         if plan.test_payloads.is_empty() {

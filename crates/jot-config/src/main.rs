@@ -59,6 +59,14 @@ fn run(args: Args) -> Result<()> {
         }
         Action::Check { file, env_name } => {
             Config::load(&file, env_name.as_deref())?;
+            output::detail(format!(
+                "{}: checked its top{}",
+                file.display(),
+                env_name
+                    .as_deref()
+                    .map(|n| format!(" and [env.{n}]"))
+                    .unwrap_or_default()
+            ));
             output::note(format!("{}: ok", file.display()));
             Ok(())
         }

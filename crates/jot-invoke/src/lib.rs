@@ -130,6 +130,10 @@ pub async fn invoke_local(
     } else {
         function.shutdown().await;
     }
+    output::detail(format!(
+        "{target}: sandbox started, used and removed in {} ms",
+        started.elapsed().as_millis()
+    ));
     let (mut report, verdict) = match ran {
         Ok(ran) => ran,
         Err(signal) => {

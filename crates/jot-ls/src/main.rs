@@ -72,7 +72,17 @@ async fn run(args: Args) -> Result<()> {
         concurrency: usize::from(args.concurrency),
         aws: args.aws.select(None, None)?,
     };
+    let started = std::time::Instant::now();
     let mut collected = jot_inventory::collect(&scope, &filter).await;
+    output::detail(format!(
+        "listed {} in {} ms",
+        if args.remote {
+            "local images, ECR and Lambda"
+        } else {
+            "local images"
+        },
+        started.elapsed().as_millis()
+    ));
     if !args.remote
         && let Some(Err(error)) = collected.local.take_if(|l| l.is_err())
     {
