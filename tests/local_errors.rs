@@ -49,25 +49,111 @@ fn a_function_that_is_not_defined_is_refused() {
     );
 }
 
+/// Containers of jot-build's parse (label `dev.jot.parse.owner`) owned by the
+/// process `pid`.
+fn parse_containers_of(pid: u32) -> Vec<String> {
+    let listed = run(std::process::Command::new("docker").args([
+        "ps",
+        "-a",
+        "--filter",
+        "label=dev.jot.parse.owner",
+        "--format",
+        "{{.ID}} {{.Label \"dev.jot.parse.owner\"}}",
+    ]));
+    String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|line| line.contains(&format!("/{pid}/")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Builds `path` and returns (exit code, stdout, stderr, containers of the
+/// build's parse left behind).
+fn build_outcome(path: &std::path::Path) -> (i32, String, String, Vec<String>) {
+    let child = jot("jot-build")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (code, stdout, stderr) = outcome(&child.wait_with_output().unwrap());
+    (code, stdout, stderr, parse_containers_of(pid))
+}
+
 #[test]
-fn a_syntax_error_is_an_init_error_not_a_hang() {
-    let script = script("broken.jl", "broken(x) = (x +\nfunction end end\n");
-    let descriptor = build(&script.path, &[]);
-    ensure_built();
-    let started = std::time::Instant::now();
-    let (code, stdout, stderr) = invoke(&descriptor, &["--timeout", "120"]);
-    assert_eq!(code, FUNCTION_ERROR, "{stderr}");
-    assert!(
-        started.elapsed().as_secs() < 60,
-        "took {:?}",
-        started.elapsed()
+fn a_syntax_error_fails_the_build_with_its_file_and_line() {
+    // A stray of a parse whose jot-build died (a pid that runs no process).
+    let stray = run(std::process::Command::new("docker").args([
+        "create",
+        "--label",
+        "dev.jot.parse.owner=gone/999999999/1",
+        &base_image(),
+        "true",
+    ]));
+    let stray = String::from_utf8_lossy(&stray.stdout).trim().to_string();
+    assert!(!stray.is_empty(), "the stray was not created");
+
+    let broken = script("broken.jl", "broken(x) = (x +\nfunction end end\n");
+    let (code, stdout, stderr, left) = build_outcome(&broken.path);
+    assert_eq!(code, BAD_INPUT, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "jot-build: error: {}:2: syntax: unexpected \"end\"",
+            broken.path.display()
+        ),
+        "one line with the file and line"
     );
-    let error = json(&stdout);
-    assert_eq!(error["errorType"], "Runtime.UserCodeSyntaxError", "{error}");
+    assert!(left.is_empty(), "parse containers left: {left:?}");
     assert!(
-        stderr.contains("the function returned an error"),
-        "{stderr}"
+        jot_images_from(&broken.dir.path().to_string_lossy()).is_empty(),
+        "nothing is built from code that does not parse"
     );
+    let gone = run(std::process::Command::new("docker").args(["inspect", &stray]));
+    assert!(
+        !gone.status.success(),
+        "the dead parse's container {stray} is still there"
+    );
+
+    // In a package: the file under src/ and the line where the unclosed
+    // `function` begins.
+    let dir = workdir();
+    let _built = BuiltUnder(dir.path().to_path_buf());
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Project.toml"),
+        "name = \"Sums\"\nuuid = \"0b8c5e4a-54e1-4c2f-9d3e-6a1f0b2c7d11\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/Sums.jl"),
+        "module Sums\ninclude(\"add.jl\")\nsums(x) = add(x, 1)\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/add.jl"),
+        "# adds\n\nfunction add(a, b)\n    a + b\n\nhalf(x) = x / 2\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr, left) = build_outcome(dir.path());
+    assert_eq!(code, BAD_INPUT, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let file = dir.path().join("src/add.jl");
+    // (After the note on the image name the package's name gives.)
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("error"))
+            .collect::<Vec<_>>(),
+        [format!(
+            "jot-build: error: {}:3: syntax: incomplete: \"function\" requires end",
+            file.display()
+        )]
+    );
+    assert!(left.is_empty(), "parse containers left: {left:?}");
 }
 
 #[test]

@@ -89,14 +89,17 @@ async fn init_errors_have_their_documented_types() {
             ],
         },
         Case {
+            // Code that parses but includes, at load time, code that does
+            // not (the build parses the file itself and refuses a syntax
+            // error); the place named is the responder's line that loaded it.
             file: "broken.jl",
-            code: "broken(x) = (x +\nfunction end end\n",
+            code: "include_string(@__MODULE__, \"broken(x) = (x +\\nfunction end end\\n\", \"generated.jl\")\n",
             build: &[],
             env: &[],
             payload: "{}",
             header: "Runtime.UserCodeSyntaxError",
             body_type: "Runtime.UserCodeSyntaxError",
-            message: &["syntax"],
+            message: &["syntax error in /var/task/broken.jl:1: unexpected \"end\""],
         },
         Case {
             file: "loads.jl",

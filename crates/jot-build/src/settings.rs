@@ -57,7 +57,7 @@ pub struct BuildFlags {
     /// trace what they compile and bake it, with the runtime, into a system image
     /// (Julia < 1.9) or a package image (Julia >= 1.9) in the image's last layers, so
     /// the first request compiles none of it. A compiled build takes 1 to 1.5 minutes
-    /// on 2 cores (the default build: about 0.1 s for a script)
+    /// on 2 cores (the default build: about 2 s for a script)
     #[arg(long)]
     pub compile: bool,
     /// With --compile (implied), also run a package's test/runtests.jl while compiling

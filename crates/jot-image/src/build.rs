@@ -14,6 +14,7 @@ use crate::builder::run_builder;
 use crate::compile::{CompileOptions, EXEMPLAR_SUFFIX};
 use crate::deps::{Dependency, deps_stage};
 use crate::layer::add_code_layer;
+use crate::parse::{parse_responder, parsed_before};
 use crate::replace::{current_jot_image, remove_replaced};
 use crate::responder::Responder;
 use crate::tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};
@@ -101,6 +102,13 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     let reference = format!("{}:{tag}", request.name);
     refuse_foreign(docker, &reference, request.force).await?;
     let replaced = current_jot_image(docker, &reference).await;
+    // A responder that does not parse fails here, before anything is built
+    // (an image of this very content, named by its derived tag, was parsed
+    // when it was built).
+    if request.tag.is_some() || !parsed_before(docker, &reference, &request.responder).await {
+        let with_tests = request.compile.as_ref().is_some_and(|c| c.tests);
+        parse_responder(docker, &base_id, &request.responder, with_tests).await?;
+    }
     // Compiled, the image built here is the exemplar session's stage.
     let reference = match request.compile {
         Some(_) => format!("{reference}{EXEMPLAR_SUFFIX}"),

@@ -20,7 +20,7 @@ use crate::replace::{current_jot_image, remove_replaced};
 
 use crate::build::BuildRequest;
 use crate::builder::run_builder_with;
-use crate::context::append_file;
+use crate::tarball::append_file;
 
 /// What the exemplar session runs, from `--test-payload` and `--compile-tests`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -10,9 +10,10 @@ use jot_docker::{Docker, DockerError, Image, inspect_image};
 use sha2::{Digest, Sha256};
 
 use crate::build::BuildRequest;
-use crate::context::{append_file, code_layer};
+use crate::context::code_layer;
 use crate::dockerfile::responder_env;
 use crate::responder::hex;
+use crate::tarball::append_file;
 
 /// Makes the final image from the runtime stage plus one code layer, with the
 /// responder's labels and environment in its config, and loads it into the

@@ -1,5 +1,5 @@
 //! Julia responders into Lambda container images. [`responder`] reads a
-//! script or package; [`build()`] turns it into an image in the engine and
+//! script or package, which is [`parse`]d by the base image's Julia first; [`build()`] turns it into an image in the engine and
 //! returns its `local_image` descriptor. The build is split by job: the
 //! embedded [`template`], the [`base`] image, content-derived [`tag`]s, the
 //! rendered [`dockerfile`], the builder's [`context`] archive, the [`compile`]d layers of `--compile`, the engine's
@@ -13,9 +13,11 @@ pub mod context;
 pub mod deps;
 pub mod dockerfile;
 pub mod layer;
+pub mod parse;
 mod replace;
 pub mod responder;
 pub mod tag;
+mod tarball;
 pub mod template;
 
 pub use base::{BASE_IMAGE_MAX_AGE, DEFAULT_JULIA_VERSION, choose_base_image, prepare_base_image};
