@@ -158,13 +158,13 @@ fn sigterm_with_hundreds_of_events_waiting_runs_or_records_every_one_and_leaves_
         Stdio::from(std::fs::File::create(&log).unwrap()),
     );
     let mut client = serve.client();
-    let accepted: BTreeSet<u64> = (0..300u64)
+    let accepted: BTreeSet<u64> = (0..400u64)
         .filter(|id| {
             let payload = format!(r#"{{"id": {id}, "sleep": 0.5}}"#);
             event(&mut client, &name, payload.as_bytes()) == 202
         })
         .collect();
-    assert_eq!(accepted.len(), 300);
+    assert_eq!(accepted.len(), 400);
     assert!(
         eventually(
             Duration::from_secs(60),
