@@ -479,3 +479,57 @@ fn config_json_of_the_bash_predecessor_imports() {
     assert_eq!(code, 5);
     assert!(stderr.contains("\"Memory\""), "{stderr}");
 }
+
+/// `--show-config` says where the settings came from (README: "what is in
+/// effect and where it came from"): the jot.toml it read, or none, and for
+/// the AWS region the file and line, or the flag/variable that beat it.
+#[test]
+fn show_config_names_the_file_it_read_and_where_the_region_came_from() {
+    let s = script("ff.jl", "ff(x) = x\n");
+    let toml = s.dir.path().join("jot.toml");
+    let shown = |tool: &str, vars: &[(&str, &str)]| {
+        let mut command: Command = jot(tool);
+        command.env_remove("JOT_REGION").arg("--show-config");
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let output = match tool {
+            "jot-build" => run(command.arg(&s.path)),
+            "jot-push" | "jot-invoke" => {
+                run_with_stdin(&mut command, descriptor(&s.path, "local_image").as_bytes())
+            }
+            _ => run_with_stdin(&mut command, descriptor(&s.path, "remote_image").as_bytes()),
+        };
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "{tool}: {stderr}");
+        json(&stdout)
+    };
+    let tools = ["jot-build", "jot-push", "jot-deploy", "jot-invoke"];
+    for tool in tools {
+        assert_eq!(
+            shown(tool, &[])["config"],
+            Value::Null,
+            "{tool}: no jot.toml"
+        );
+    }
+    std::fs::write(&toml, "memory = 512\nregion = \"eu-west-1\"\n").unwrap();
+    let path = toml.to_string_lossy().into_owned();
+    for tool in tools {
+        let value = shown(tool, &[]);
+        assert_eq!(value["config"], path.as_str(), "{tool}: {value}");
+        if tool == "jot-build" {
+            continue;
+        }
+        assert_eq!(
+            value["aws"]["region"],
+            serde_json::json!({"value": "eu-west-1", "from": format!("{path}:2")}),
+            "{tool}"
+        );
+        let value = shown(tool, &[("JOT_REGION", "us-west-2")]);
+        assert_eq!(
+            value["aws"]["region"],
+            serde_json::json!({"value": "us-west-2", "from": "--region (or JOT_REGION)"}),
+            "{tool}"
+        );
+    }
+}
