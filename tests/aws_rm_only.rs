@@ -135,3 +135,49 @@ fn each_only_part_goes_alone() {
     assert!(!function_exists(&name), "the function stayed: {done}");
     assert_eq!(ecr_images(&name), [d2], "{done}");
 }
+
+/// A step whose resource went between the plan and the step (another run
+/// deleted it) is done, "already gone" (docs/reference.md: "every step
+/// treats 'already gone' as done"): a proxy in front of Lambda holds
+/// jot-rm's DeleteFunction while the test deletes the function itself.
+#[test]
+fn a_resource_gone_between_plan_and_step_is_already_gone_and_done() {
+    aws::require_ministack();
+    let name = aws::unique("rm-gone");
+    let _cleanup = Cleanup(name.clone());
+    let digest = format!("sha256:{}", "e".repeat(64));
+    ok(
+        "jot-deploy",
+        &["-q"],
+        &aws::remote_descriptor(&name, "Any", &digest),
+    );
+    let proxy = jot_tests::lambda_proxy::LambdaProxy::start(aws::HOST);
+    proxy.hold_first("DELETE", &format!("/functions/{name}"));
+    let mut command = jot("jot-rm");
+    aws_env(&mut command)
+        .env("AWS_ENDPOINT_URL_LAMBDA", &proxy.endpoint)
+        .args([&name, "--only", "function", "--yes"]);
+    let child = spawn_with_stdin(&mut command, b"");
+    assert!(proxy.wait_held(), "jot-rm never sent its DeleteFunction");
+    let (status, answer) = aws::lambda("DELETE", &format!("/2015-03-31/functions/{name}"), None);
+    assert_eq!(status, 204, "{answer}");
+    proxy.release();
+    let (code, stdout, stderr) = outcome(&child.wait_with_output().unwrap());
+    let held: Vec<u16> = proxy
+        .log()
+        .iter()
+        .filter(|e| e.held)
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        held,
+        [404],
+        "the held DeleteFunction did not find the function gone"
+    );
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    assert!(
+        stdout.contains(&format!("already gone: Lambda function {name}")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("deleted Lambda function"), "{stdout}");
+}

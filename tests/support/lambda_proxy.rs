@@ -30,6 +30,8 @@ struct State {
     /// The body of the request being held (or released once held).
     held_body: Option<String>,
     released: bool,
+    /// Released by [`LambdaProxy::release`] only, not by another run's request.
+    manual: bool,
 }
 
 pub struct LambdaProxy {
@@ -59,6 +61,31 @@ impl LambdaProxy {
         state.hold = Some((method.to_string(), suffix.to_string()));
         state.held_body = None;
         state.released = false;
+        state.manual = false;
+    }
+
+    /// Holds the first `method` request whose path ends with `suffix` until
+    /// [`LambdaProxy::release`]; [`LambdaProxy::wait_held`] waits for it to come.
+    pub fn hold_first(&self, method: &str, suffix: &str) {
+        self.hold_first_until_another(method, suffix);
+        self.shared.0.lock().unwrap().manual = true;
+    }
+
+    /// Whether the held request came (waits for it at most [`HOLD_AT_MOST`]).
+    pub fn wait_held(&self) -> bool {
+        let (lock, changed) = &*self.shared;
+        let state = lock.lock().unwrap();
+        let (state, _) = changed
+            .wait_timeout_while(state, HOLD_AT_MOST, |s| s.held_body.is_none())
+            .unwrap();
+        state.held_body.is_some()
+    }
+
+    /// Lets the held request go on to Lambda.
+    pub fn release(&self) {
+        let (lock, changed) = &*self.shared;
+        lock.lock().unwrap().released = true;
+        changed.notify_all();
     }
 
     /// Everything answered so far, in the order the answers came.
@@ -116,6 +143,7 @@ fn relay(mut client: TcpStream, upstream: &str, (lock, changed): &(Mutex<State>,
         if matches(&state) && state.held_body.is_none() {
             state.held_body = Some(text.clone());
             held = true;
+            changed.notify_all();
             let deadline = Instant::now() + HOLD_AT_MOST;
             while !state.released {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -134,6 +162,7 @@ fn relay(mut client: TcpStream, upstream: &str, (lock, changed): &(Mutex<State>,
         let mut state = lock.lock().unwrap();
         // Another run's request of the held kind, answered: the held one may go.
         if !held
+            && !state.manual
             && matches(&state)
             && (200..300).contains(&status)
             && state.held_body.as_ref().is_some_and(|b| *b != text)
