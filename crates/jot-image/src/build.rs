@@ -10,78 +10,16 @@ use jot_core::{labels, names};
 use jot_docker::{Docker, Image, inspect_image};
 
 use crate::base::prepare_base_image;
-use crate::builder::run_builder;
-use crate::compile::{CompileOptions, EXEMPLAR_SUFFIX};
-use crate::deps::{Dependency, deps_stage};
+use crate::builder::{BuildArgs, BuilderRun, run_builder};
+use crate::compile::EXEMPLAR_SUFFIX;
+use crate::context::build_context;
+use crate::deps::{Dependency, DepsSpec, deps_stage};
+use crate::dockerfile::{render_dockerfile, responder_env};
 use crate::layer::add_code_layer;
 use crate::parse::{parse_responder, parsed_before};
 use crate::replace::{current_jot_image, remove_replaced};
-use crate::responder::Responder;
+use crate::request::BuildRequest;
 use crate::tag::{RUNTIME_STAGE_REPOSITORY, derive_tag, runtime_stage_key};
-
-/// What to build.
-#[derive(Debug, Clone)]
-pub struct BuildRequest {
-    pub responder: Responder,
-    pub name: String,
-    /// Explicit tag; by default the tag is derived from everything that goes into the image.
-    pub tag: Option<String>,
-    pub base_image: String,
-    /// Pull the base image even when it is present locally.
-    pub pull: bool,
-    /// Replace a local image under the same reference that jot did not build.
-    pub force: bool,
-    /// The instruction set asked for; the base image must have it.
-    pub architecture: Option<Architecture>,
-    /// A script's packages, installed in a layer of their own.
-    pub deps: Vec<Dependency>,
-    /// Registries added before the dependencies are installed (scripts and packages).
-    pub registry_urls: Vec<String>,
-    /// `--build-arg`s for the builder's runs (not the shared runtime stage's).
-    pub build_args: Vec<(String, String)>,
-    /// What the runtime does in init before the first event.
-    pub init: InitOptions,
-    /// `--compile`: the image this builds is the stage the exemplar session
-    /// runs (tagged `TAG-exemplar`); [`crate::compile()`] makes the final one.
-    pub compile: Option<CompileOptions>,
-}
-
-impl BuildRequest {
-    /// A request with every option at its default (derived tag, no pull, no
-    /// dependencies): what a rebuild of a known responder starts from.
-    pub fn new(responder: Responder, name: String, base_image: String) -> BuildRequest {
-        BuildRequest {
-            responder,
-            name,
-            tag: None,
-            base_image,
-            pull: false,
-            force: false,
-            architecture: None,
-            deps: Vec::new(),
-            registry_urls: Vec::new(),
-            build_args: Vec::new(),
-            init: InitOptions::default(),
-            compile: None,
-        }
-    }
-
-    /// The architecture the image is built for: the one asked for, else x86_64
-    /// (after [`build`] has read the base image, the base image's).
-    pub fn target_architecture(&self) -> Architecture {
-        self.architecture.unwrap_or(Architecture::X86_64)
-    }
-}
-
-/// The init-time work asked for on the command line (`--warmup-payload`, `--warmup-always`).
-#[derive(Debug, Clone, Default)]
-pub struct InitOptions {
-    /// An event the runtime sends through the responder in init (answer discarded).
-    pub warmup_payload: Option<String>,
-    /// Warm up in every init, not only when init is off the request path
-    /// (provisioned concurrency, SnapStart).
-    pub warmup_always: bool,
-}
 
 /// Builds the image and returns its `local_image` descriptor.
 pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor> {
@@ -131,20 +69,36 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
     let built = match request.responder.info.kind {
         // A package is copied and precompiled by the builder.
         ResponderKind::Package => {
+            let run = BuilderRun {
+                context: build_context(&render_dockerfile(request, &labels), &request.responder)?,
+                reference: reference.clone(),
+                args: BuildArgs::Request(request.build_args.clone()),
+            };
             let step = Step::start(format!("building {reference}"));
-            let built = run_builder(docker, request, &labels, &reference, &step).await;
+            let built = run_builder(docker, run, &step).await;
             step.finish();
             built.map(|image| image.id)
         }
         // A script: the shared runtime stage (built once per base image), and
         // the code as one layer of our own.
-        ResponderKind::Script => match runtime_stage(docker, request, &base_id).await {
-            Ok(stage) => match deps_stage(docker, request, stage).await {
-                Ok(stage) => add_code_layer(docker, stage, request, &labels, &reference).await,
+        ResponderKind::Script => {
+            let deps = DepsSpec {
+                deps: &request.deps,
+                registry_urls: &request.registry_urls,
+                build_args: &request.build_args,
+            };
+            let env = responder_env(&request.responder, &request.init);
+            match runtime_stage(docker, request, &base_id).await {
+                Ok(stage) => match deps_stage(docker, deps, stage).await {
+                    Ok(stage) => {
+                        add_code_layer(docker, stage, &request.responder, &env, &labels, &reference)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        },
+            }
+        }
     };
     let id = built?;
     // Compiled, the tag moves when the compiled image is made.
@@ -224,7 +178,15 @@ async fn runtime_stage(
     let step = Step::start(format!(
         "building the runtime stage {reference} (once per base image, about 5 minutes)"
     ));
-    let built = run_builder(docker, request, &HashMap::new(), &reference, &step).await;
+    let run = BuilderRun {
+        context: build_context(
+            &render_dockerfile(request, &HashMap::new()),
+            &request.responder,
+        )?,
+        reference,
+        args: BuildArgs::SharedStage,
+    };
+    let built = run_builder(docker, run, &step).await;
     step.finish();
     built
 }

@@ -1,58 +1,48 @@
 //! The engine's builder, run for an image: its context, its arguments, and
 //! failures as one readable line.
 
-use std::collections::HashMap;
-
 use jot_core::error::{Error, Result};
 use jot_core::output::Step;
 use jot_docker::{BuildError, BuildImage, Docker, Image, inspect_image};
 
-use crate::build::BuildRequest;
-use crate::context::build_context;
-use crate::tag::RUNTIME_STAGE_REPOSITORY;
-
-/// Runs the Dockerfile through the engine's builder; returns the image built.
-pub(crate) async fn run_builder(
-    docker: &Docker,
-    request: &BuildRequest,
-    labels: &HashMap<String, String>,
-    reference: &str,
-    step: &Step,
-) -> Result<Image> {
-    run_builder_with(docker, request, labels, None, reference, step).await
+/// One run of the engine's builder: the context (a Dockerfile and what it
+/// copies), the reference the image gets, and its build arguments.
+pub(crate) struct BuilderRun {
+    pub context: Vec<u8>,
+    pub reference: String,
+    pub args: BuildArgs,
 }
 
-/// [`run_builder`] with a build context of its own (a Dockerfile and what it
-/// copies), or the responder's when `None`. The request's `--build-arg`s go to every
-/// run but the shared runtime stage's (whose key they are not part of).
-pub(crate) async fn run_builder_with(
-    docker: &Docker,
-    request: &BuildRequest,
-    labels: &HashMap<String, String>,
-    context: Option<Vec<u8>>,
-    reference: &str,
-    step: &Step,
-) -> Result<Image> {
-    let stage = reference.starts_with(&format!("{RUNTIME_STAGE_REPOSITORY}:"));
-    let build_args = if stage {
-        Vec::new()
-    } else {
-        request.build_args.clone()
-    };
-    let context = match context {
-        Some(context) => context,
-        None => build_context(request, labels)?,
+/// Which `--build-arg`s a builder run gets.
+pub(crate) enum BuildArgs {
+    /// None: the runtime stage shared by every script on a base image, whose
+    /// key the arguments are not part of.
+    SharedStage,
+    /// The request's (a responder's image, its dependency stage, its compiled layers).
+    Request(Vec<(String, String)>),
+}
+
+/// Runs the Dockerfile through the engine's builder; returns the image built.
+pub(crate) async fn run_builder(docker: &Docker, run: BuilderRun, step: &Step) -> Result<Image> {
+    let BuilderRun {
+        context,
+        reference,
+        args,
+    } = run;
+    let build_args = match args {
+        BuildArgs::SharedStage => Vec::new(),
+        BuildArgs::Request(args) => args,
     };
     let build = BuildImage {
         context,
-        tag: reference.to_string(),
+        tag: reference.clone(),
         build_args,
     };
     let id = jot_docker::build_image(docker, build, |line| step.phase(line, false))
         .await
         .map_err(|e| match e {
             BuildError::Engine(e) => e.into(),
-            BuildError::Failed { message, log } => build_failure(reference, &message, &log),
+            BuildError::Failed { message, log } => build_failure(&reference, &message, &log),
             BuildError::NoImage => Error::Build(format!(
                 "{reference}: the engine did not say which image it built"
             )),

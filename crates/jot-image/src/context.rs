@@ -1,13 +1,10 @@
 //! Tar archives: the builder's context and jot's own code layer.
 
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use jot_core::descriptor::ResponderKind;
 use jot_core::error::{Error, Result};
 
-use crate::build::BuildRequest;
-use crate::dockerfile::render_dockerfile;
 use crate::responder::Responder;
 use crate::tarball::{append_entry, append_file};
 use crate::template;
@@ -22,19 +19,12 @@ fn modified_secs(responder: &Responder) -> u64 {
         .unwrap_or(0)
 }
 
-/// The build context as a tar archive: Dockerfile, runtime/, and for a
-/// package deps/ and code/.
-pub fn build_context(request: &BuildRequest, labels: &HashMap<String, String>) -> Result<Vec<u8>> {
-    let responder = &request.responder;
+/// The build context as a tar archive: the rendered `dockerfile`, runtime/,
+/// and for a package deps/ and code/.
+pub fn build_context(dockerfile: &str, responder: &Responder) -> Result<Vec<u8>> {
     let mtime = modified_secs(responder);
     let mut archive = tar::Builder::new(Vec::new());
-    append_file(
-        &mut archive,
-        "Dockerfile",
-        render_dockerfile(request, labels).as_bytes(),
-        0o644,
-        0,
-    )?;
+    append_file(&mut archive, "Dockerfile", dockerfile.as_bytes(), 0o644, 0)?;
     for file in template::RUNTIME_FILES {
         append_file(
             &mut archive,
@@ -79,8 +69,7 @@ pub(crate) fn dockerfile_context(dockerfile: &str) -> Result<Vec<u8>> {
 }
 
 /// The code layer of a script responder: `/var/task/<file>`.
-pub(crate) fn code_layer(request: &BuildRequest) -> Result<Vec<u8>> {
-    let responder = &request.responder;
+pub(crate) fn code_layer(responder: &Responder) -> Result<Vec<u8>> {
     let mtime = modified_secs(responder);
     let mut archive = tar::Builder::new(Vec::new());
     for dir in ["var/", "var/task/"] {

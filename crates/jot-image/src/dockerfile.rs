@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use jot_core::descriptor::ResponderKind;
 use jot_core::limits::Architecture;
 
-use crate::build::BuildRequest;
+use crate::deps::{arg_lines, install_script};
+use crate::request::{BuildRequest, InitOptions};
+use crate::responder::Responder;
 use crate::template;
 
 /// The CPU targets Julia's own release builds compile for, per architecture:
@@ -27,19 +29,18 @@ pub fn julia_cpu_target(architecture: Architecture) -> &'static str {
 /// The environment that tells the runtime what to load and call (and what
 /// to do in init): set by an `ENV` step for a package, written into the image
 /// config for a script.
-pub fn responder_env(request: &BuildRequest) -> Vec<(&'static str, String)> {
-    let mut env = load_env(request);
-    if let Some(payload) = &request.init.warmup_payload {
+pub fn responder_env(responder: &Responder, init: &InitOptions) -> Vec<(&'static str, String)> {
+    let mut env = load_env(responder);
+    if let Some(payload) = &init.warmup_payload {
         env.push(("JOT_WARMUP_PAYLOAD", payload.clone()));
     }
-    if request.init.warmup_always {
+    if init.warmup_always {
         env.push(("JOT_WARM_UP", "1".into()));
     }
     env
 }
 
-fn load_env(request: &BuildRequest) -> Vec<(&'static str, String)> {
-    let responder = &request.responder;
+fn load_env(responder: &Responder) -> Vec<(&'static str, String)> {
     let info = &responder.info;
     match info.kind {
         ResponderKind::Script => vec![
@@ -77,14 +78,14 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
         ResponderKind::Package => {
             let module = responder.info.module.clone().unwrap_or_default();
             let mut deps = String::from("ENV JULIA_PROJECT=/var/task\nCOPY deps/ /var/task/\n");
-            deps.push_str(&crate::deps::arg_lines(&request.build_args));
+            deps.push_str(&arg_lines(&request.build_args));
             if !responder.registry_dependencies.is_empty() {
-                let registries = crate::deps::install_script(&request.registry_urls, &[], "");
+                let registries = install_script(&request.registry_urls, &[], "");
                 deps.push_str(&format!(
                     "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e '{registries}Pkg.instantiate()'\n",
                 ));
             }
-            let env: Vec<String> = responder_env(request)
+            let env: Vec<String> = responder_env(responder, &request.init)
                 .into_iter()
                 .map(|(k, v)| format!("{k}={}", quote(&v)))
                 .collect();

@@ -9,14 +9,12 @@ use jot_core::labels;
 use jot_docker::{Docker, DockerError, Image, inspect_image};
 use sha2::{Digest, Sha256};
 
-use crate::build::BuildRequest;
 use crate::context::code_layer;
-use crate::dockerfile::responder_env;
-use crate::responder::hex;
+use crate::responder::{Responder, hex};
 use crate::tarball::append_file;
 
 /// Makes the final image from the runtime stage plus one code layer, with the
-/// responder's labels and environment in its config, and loads it into the
+/// responder's labels and environment (`env`) in its config, and loads it into the
 /// engine (`docker load` of an archive holding only the new layer: the engine
 /// already has the others). The image config is derived from the stage and
 /// the responder alone, so unchanged code gives the same image id and is not
@@ -24,11 +22,12 @@ use crate::tarball::append_file;
 pub(crate) async fn add_code_layer(
     docker: &Docker,
     stage: Image,
-    request: &BuildRequest,
+    responder: &Responder,
+    env: &[(&str, String)],
     labels: &HashMap<String, String>,
     reference: &str,
 ) -> Result<String> {
-    let layer = code_layer(request)?;
+    let layer = code_layer(responder)?;
     let layer_digest = format!("sha256:{}", hex(&Sha256::digest(&layer)));
     let mut diff_ids = stage.layers;
     diff_ids.push(layer_digest.clone());
@@ -44,11 +43,9 @@ pub(crate) async fn add_code_layer(
             .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
     );
     config["Labels"] = serde_json::Value::Object(all_labels);
-    config["Env"] = serde_json::Value::from(with_env(
-        config.get("Env").and_then(|e| e.as_array()),
-        &responder_env(request),
-    ));
-    let created = labels::rfc3339(request.responder.modified);
+    config["Env"] =
+        serde_json::Value::from(with_env(config.get("Env").and_then(|e| e.as_array()), env));
+    let created = labels::rfc3339(responder.modified);
     let mut history = stage_history(docker, &stage.id, diff_ids.len() - 1).await?;
     history.push(serde_json::json!({
         "created": created,

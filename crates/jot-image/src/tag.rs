@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::build::BuildRequest;
 use crate::dockerfile::render_dockerfile;
+use crate::request::{BuildRequest, CompileOptions, InitOptions};
 use crate::responder::hex;
 use crate::template;
 
@@ -23,13 +23,62 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
     parts.extend(template::hash_parts());
     parts.push(base_image_id.as_bytes());
     // What init does is part of the image's config.
-    let init = format!("{:?}", request.init);
+    let init = init_input(&request.init);
     parts.push(init.as_bytes());
     // So is the exemplar of a compiled image.
-    let compile = format!("{:?}", request.compile);
+    let compile = compile_input(request.compile.as_ref());
     parts.push(compile.as_bytes());
     parts.push(request.target_architecture().lambda_name().as_bytes());
     content_hash(&parts, 12)
+}
+
+/// The init options as the tag hashes them. The text is spelled out here, in
+/// the form tags were first derived from (a Rust debug rendering), so that
+/// renaming or reordering a field of [`InitOptions`] changes no tag; a new
+/// option that changes the image must be added here.
+pub(crate) fn init_input(init: &InitOptions) -> String {
+    let payload = match &init.warmup_payload {
+        Some(payload) => format!("Some({})", quoted(payload)),
+        None => "None".to_string(),
+    };
+    format!(
+        "InitOptions {{ warmup_payload: {payload}, warmup_always: {} }}",
+        init.warmup_always
+    )
+}
+
+/// The `--compile` options as the tag hashes them (see [`init_input`]).
+pub(crate) fn compile_input(compile: Option<&CompileOptions>) -> String {
+    let Some(compile) = compile else {
+        return "None".to_string();
+    };
+    let payloads: Vec<String> = compile.payloads.iter().map(|p| quoted(p)).collect();
+    format!(
+        "Some(CompileOptions {{ payloads: [{}], tests: {} }})",
+        payloads.join(", "),
+        compile.tests
+    )
+}
+
+/// `text` in double quotes, with `"`, `\`, tab, CR, LF and NUL escaped by a
+/// backslash and other control characters as `\u{hex}` (printable text as is).
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The first `len` hex digits of a hash of `parts`, each ended by a NUL so

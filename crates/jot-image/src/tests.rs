@@ -64,13 +64,13 @@ fn warm_up_flags_become_environment_and_change_the_tag() {
     let mut request = request(dir.path());
     let plain = derive_tag(&request, "sha256:base");
     assert!(
-        !responder_env(&request)
+        !responder_env(&request.responder, &request.init)
             .iter()
             .any(|(k, _)| k.starts_with("JOT_WARM"))
     );
     request.init.warmup_payload = Some("[1,2]".into());
     request.init.warmup_always = true;
-    let env = responder_env(&request);
+    let env = responder_env(&request.responder, &request.init);
     assert!(env.contains(&("JOT_WARMUP_PAYLOAD", "[1,2]".to_string())));
     assert!(env.contains(&("JOT_WARM_UP", "1".to_string())));
     assert_ne!(derive_tag(&request, "sha256:base"), plain);
@@ -105,7 +105,7 @@ fn a_script_dockerfile_is_the_shared_runtime_stage() {
         runtime_stage_key(&first, "sha256:2"),
         "a new base image needs a new stage"
     );
-    let env = responder_env(&first);
+    let env = responder_env(&first.responder, &first.init);
     assert!(env.contains(&("JOT_ARG_TYPE", "Vector{Int}".to_string())));
     assert!(env.contains(&("JOT_RESPONDER_PATH", "/var/task/f.jl".to_string())));
 }
@@ -185,7 +185,9 @@ fn context_holds_dockerfile_and_runtime_and_the_layer_the_code() {
             .map(|e| e.unwrap().path().unwrap().to_string_lossy().to_string())
             .collect()
     };
-    let context = entries(build_context(&request(dir.path()), &HashMap::new()).unwrap());
+    let script = request(dir.path());
+    let dockerfile = render_dockerfile(&script, &HashMap::new());
+    let context = entries(build_context(&dockerfile, &script.responder).unwrap());
     assert_eq!(context[0], "Dockerfile");
     // Every runtime file is shipped, and nothing the image must not carry.
     for wanted in ["runtime/bootstrap", "runtime/sysimage.jl"] {
@@ -206,7 +208,7 @@ fn context_holds_dockerfile_and_runtime_and_the_layer_the_code() {
             .any(|e| e.contains("/test/") || e.ends_with("README.md") || e.ends_with(".in")),
         "{context:?}"
     );
-    let layer = code_layer(&request(dir.path())).unwrap();
+    let layer = code_layer(&request(dir.path()).responder).unwrap();
     assert_eq!(entries(layer), ["var/", "var/task/", "var/task/f.jl"]);
 }
 
@@ -294,4 +296,34 @@ fn run_time_flags_that_would_invalidate_the_package_images_are_refused() {
     ] {
         assert_eq!(check(allowed), (Some(0), String::new()), "{allowed}");
     }
+}
+
+/// The tag hashes init and `--compile` options in a text spelled out in
+/// tag.rs, the one tags were derived from since the first release (a debug
+/// rendering then): every image built before keeps its tag, and a field's
+/// rename cannot move them.
+#[test]
+fn the_tag_inputs_are_an_explicit_text_that_keeps_earlier_tags() {
+    use crate::tag::{compile_input, init_input};
+    let init = InitOptions {
+        warmup_payload: Some("{\"a\":\"tab\\there\"}\n\u{1b}é".into()),
+        warmup_always: true,
+    };
+    assert_eq!(
+        init_input(&init),
+        r#"InitOptions { warmup_payload: Some("{\"a\":\"tab\\there\"}\n\u{1b}é"), warmup_always: true }"#
+    );
+    assert_eq!(
+        init_input(&InitOptions::default()),
+        "InitOptions { warmup_payload: None, warmup_always: false }"
+    );
+    let compile = CompileOptions {
+        payloads: vec!["[1,2]".into(), "\"x\"".into()],
+        tests: false,
+    };
+    assert_eq!(
+        compile_input(Some(&compile)),
+        r#"Some(CompileOptions { payloads: ["[1,2]", "\"x\""], tests: false })"#
+    );
+    assert_eq!(compile_input(None), "None");
 }
