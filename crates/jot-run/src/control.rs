@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::registry::{Alias, Function, Version};
-use crate::router::{Reply, json_reply};
+use crate::reply::{Reply, json_reply};
 use crate::service::Service;
 
 /// A FunctionConfiguration for `version` (`None`: `$LATEST`).

@@ -17,7 +17,8 @@ use jot_core::invocation::{MAX_PAYLOAD_BYTES, Outcome};
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::router::{Reply, error_reply, find, reply};
+use crate::identify::find;
+use crate::reply::{Reply, error_reply, query_value, reply};
 use crate::service::Service;
 
 /// Answers `request` for `rest` (`NAME[/path…]`, after `/lambda-url/`).
@@ -92,7 +93,7 @@ async fn event(name: &str, raw_path: &str, request: Request<Incoming>) -> Result
     let mut query = Map::new();
     for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
         let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        if let Some(value) = crate::router::query_value(&raw_query, key) {
+        if let Some(value) = query_value(&raw_query, key) {
             query.insert(key.to_string(), Value::String(value));
         }
     }

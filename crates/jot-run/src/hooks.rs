@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 
 use crate::error::ApiError;
-use crate::router::{Reply, json_reply};
+use crate::reply::{Reply, json_reply};
 use crate::service::Service;
 
 /// The shortest webhook secret jot-serve accepts.

@@ -17,10 +17,11 @@ use jot_core::invocation::{MAX_PAYLOAD_BYTES, Outcome};
 
 use crate::error::ApiError;
 use crate::events::{MAX_EVENT_BYTES, QueuedEvent};
+use crate::identify::find;
 use crate::pool::Ran;
 use crate::registry::Function;
-use crate::report;
-use crate::router::{Reply, error_reply, find, reply};
+use crate::reply::{Reply, error_reply, reply};
+use crate::report::{self, log_report};
 use crate::service::Service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,26 +183,6 @@ fn answer(service: &Service, function: &Function, executed: &str, ran: Ran) -> R
 fn set(response: &mut Reply, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         response.headers_mut().insert(name, value);
-    }
-}
-
-/// Counts the invocation and writes its REPORT line (shown with -v).
-pub(crate) fn log_report(function: &Function, executed: &str, ran: &Ran) {
-    use std::sync::atomic::Ordering::Relaxed;
-    function.stats.invocations.fetch_add(1, Relaxed);
-    if matches!(ran.invocation.outcome, Outcome::FunctionError { .. }) {
-        function.stats.errors.fetch_add(1, Relaxed);
-    }
-    function
-        .stats
-        .record(ran.invocation.duration.as_secs_f64() * 1000.0);
-    // Formatted only when shown: it is on every warm call's path.
-    if crate::pool::reporting() {
-        jot_core::output::detail(format!(
-            "{} [{executed}] {}",
-            function.name,
-            report::report_line(ran, function.settings.memory_mb)
-        ));
     }
 }
 

@@ -6,9 +6,11 @@
 //!
 //! Split by job: the [`pool`] of sandboxes of one version; the [`scheduler`]
 //! admitting invocations within a function's concurrency; the [`registry`] of
-//! functions, versions and aliases; the [`router`] from HTTP requests to
-//! [`invoke`] and the [`control`] plane; [`events`], [`watch`], [`hooks`],
-//! [`owner`] (stray sandboxes) and [`report`] (REPORT lines, log tails).
+//! functions, versions and aliases; the [`service`] and its [`start`]; the
+//! [`router`] from HTTP requests to [`invoke`] and the [`control`] plane,
+//! which find the function a request names ([`identify`]) and answer with a
+//! [`reply`]; [`events`], [`watch`], [`hooks`], [`owner`] (stray sandboxes)
+//! and [`report`] (REPORT lines, log tails).
 
 pub mod auth;
 pub mod control;
@@ -16,14 +18,17 @@ pub mod error;
 pub mod events;
 pub mod function_url;
 pub mod hooks;
+pub mod identify;
 pub mod invoke;
 pub mod owner;
 pub mod pool;
 pub mod registry;
+pub mod reply;
 pub mod report;
 pub mod router;
 pub mod scheduler;
 pub mod service;
+pub mod start;
 pub mod watch;
 
 pub use error::ApiError;

@@ -1,9 +1,13 @@
 //! Lambda's log lines around each invocation (START, END, REPORT) and the
 //! `X-Amz-Log-Result` tail: the last 4 KB of the invocation's log, base64.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use crate::pool::Ran;
+use jot_core::invocation::Outcome;
+
+use crate::pool::{Ran, reporting};
+use crate::registry::Function;
 
 /// The largest log tail Lambda returns.
 pub const TAIL_BYTES: usize = 4096;
@@ -50,6 +54,25 @@ pub fn tail(log: &str) -> String {
     }
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(&log.as_bytes()[start..])
+}
+
+/// Counts the invocation and writes its REPORT line (shown with -v).
+pub(crate) fn log_report(function: &Function, executed: &str, ran: &Ran) {
+    function.stats.invocations.fetch_add(1, Relaxed);
+    if matches!(ran.invocation.outcome, Outcome::FunctionError { .. }) {
+        function.stats.errors.fetch_add(1, Relaxed);
+    }
+    function
+        .stats
+        .record(ran.invocation.duration.as_secs_f64() * 1000.0);
+    // Formatted only when shown: it is on every warm call's path.
+    if reporting() {
+        jot_core::output::detail(format!(
+            "{} [{executed}] {}",
+            function.name,
+            report_line(ran, function.settings.memory_mb)
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -1,21 +1,17 @@
-//! Routes a request of the Lambda REST API (or jot's own `/_jot/…`
-//! endpoints) to its handler, and resolves the function it names: a name, a
-//! `name:qualifier`, a partial ARN or a full ARN (of this account and region).
+//! The HTTP server of a service: it routes a request of the Lambda REST API
+//! (or jot's own `/_jot/…` endpoints) to its handler.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, StatusCode};
+use tokio::net::TcpListener;
 
 use crate::error::ApiError;
-use crate::registry::Function;
+use crate::identify::find;
+use crate::reply::{Reply, error_reply, json_reply, query_value};
 use crate::service::Service;
-
-pub type Reply = Response<Full<Bytes>>;
 
 const FUNCTIONS: &str = "/2015-03-31/functions";
 
@@ -210,101 +206,20 @@ fn is_own_authority(authority: &str, port: u16) -> bool {
     named && given_port == Some(port)
 }
 
-/// The function a path segment names, and the qualifier it carries (if any).
-pub(crate) fn find<'s>(
-    service: &'s Service,
-    segment: &str,
-    qualifier: Option<&str>,
-) -> Result<(&'s Arc<Function>, Option<String>), ApiError> {
-    let decoded = percent_encoding::percent_decode_str(segment)
-        .decode_utf8_lossy()
-        .into_owned();
-    let (name, in_name) = split_identifier(
-        &decoded,
-        &service.options.account_id,
-        &service.options.region,
-    )
-    .ok_or_else(|| ApiError::not_found(format!("Function not found: {decoded}")))?;
-    let qualifier = match (in_name, qualifier) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(ApiError::invalid_parameter(
-                "The derived qualifier from the function name does not match the specified qualifier.",
-            ));
-        }
-        (a, b) => a.or(b.map(str::to_string)),
-    };
-    let function = service.function(&name).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "Function not found: {}",
-            service.function_arn(&name)
-        ))
-    })?;
-    Ok((function, qualifier))
-}
-
-/// (name, qualifier) of `name`, `name:q`, `account:function:name[:q]` or
-/// `arn:aws:lambda:region:account:function:name[:q]`; None when an ARN names
-/// another account or region.
-fn split_identifier(id: &str, account: &str, region: &str) -> Option<(String, Option<String>)> {
-    let parts: Vec<&str> = id.split(':').collect();
-    let (name_and_qualifier, arn_account, arn_region) = match parts.as_slice() {
-        [
-            "arn",
-            _partition,
-            "lambda",
-            region,
-            account,
-            "function",
-            rest @ ..,
-        ] => (rest, Some(*account), Some(*region)),
-        [account, "function", rest @ ..] => (rest, Some(*account), None),
-        rest => (rest, None, None),
-    };
-    if arn_account.is_some_and(|a| a != account) || arn_region.is_some_and(|r| r != region) {
-        return None;
+impl Service {
+    /// Serves the Lambda API on `listener` until [`Service::stop`]; returns
+    /// once every open connection has had its answer.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        let stop = self.stopping.subscribe();
+        let service = self.clone();
+        jot_emulator::http::serve_until(
+            listener,
+            move |request| handle(service.clone(), request),
+            stop,
+            Some(crate::service::HEADER_TIMEOUT),
+        )
+        .await
     }
-    match name_and_qualifier {
-        [name] => Some((name.to_string(), None)),
-        [name, qualifier] => Some((name.to_string(), Some(qualifier.to_string()))),
-        _ => None,
-    }
-}
-
-/// The percent-decoded value of `key` in a query string.
-pub(crate) fn query_value(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-    })
-}
-
-pub(crate) fn reply(status: StatusCode, body: Bytes) -> Reply {
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-pub(crate) fn json_reply(status: StatusCode, body: serde_json::Value) -> Reply {
-    reply(status, Bytes::from(body.to_string()))
-}
-
-pub(crate) fn error_reply(error: &ApiError) -> Reply {
-    let mut response = json_reply(error.status, error.body());
-    response.headers_mut().insert(
-        "x-amzn-errortype",
-        HeaderValue::from_static(error.error_type),
-    );
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        response.headers_mut().insert("x-amzn-requestid", id);
-    }
-    response
 }
 
 /// `--function-error-status` as an HTTP status.
@@ -341,24 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn identifiers_carry_names_qualifiers_and_only_our_account() {
-        let split = |id| split_identifier(id, "000000000000", "us-east-1");
-        assert_eq!(split("f"), Some(("f".into(), None)));
-        assert_eq!(split("f:live"), Some(("f".into(), Some("live".into()))));
-        assert_eq!(
-            split("arn:aws:lambda:us-east-1:000000000000:function:f:3"),
-            Some(("f".into(), Some("3".into())))
-        );
-        assert_eq!(split("000000000000:function:f"), Some(("f".into(), None)));
-        assert_eq!(
-            split("arn:aws:lambda:us-east-1:123456789012:function:f"),
-            None
-        );
-        assert_eq!(
-            split("arn:aws:lambda:eu-west-1:000000000000:function:f"),
-            None
-        );
-        assert_eq!(split("f:1:2"), None);
+    fn only_requests_addressed_to_this_server_are_answered() {
         for own in [
             "127.0.0.1:9001",
             "localhost:9001",
@@ -379,9 +277,5 @@ mod tests {
             assert!(!is_own_authority(other, 9001), "{other}");
         }
         assert!(is_own_authority("127.0.0.1", 80));
-        assert_eq!(
-            query_value("a=1&Qualifier=%24LATEST", "Qualifier").as_deref(),
-            Some("$LATEST")
-        );
     }
 }

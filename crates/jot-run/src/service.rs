@@ -1,5 +1,5 @@
 //! The run service: the functions it serves, their Event queues and
-//! background work (idle stop, rollouts), the HTTP server, and a shutdown
+//! background work (idle stop, rollouts), and a shutdown
 //! that stops accepting, lets in-flight work finish within its timeout,
 //! records the Events still queued and removes every sandbox it started.
 
@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 use hyper::StatusCode;
 use jot_core::descriptor::ResponderInfo;
 use jot_docker::Docker;
-use tokio::net::TcpListener;
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 
 use crate::events::{ATTEMPTS, DeadLetter, Failure, QueuedEvent, retry_delay};
@@ -54,7 +53,7 @@ pub(crate) struct Entry {
     /// until it is done (see [`crate::events`]); none free → 429.
     pub places: Arc<Semaphore>,
     /// Held by the worker; closed and drained at shutdown.
-    receiver: Mutex<Option<mpsc::Receiver<QueuedEvent>>>,
+    pub(crate) receiver: Mutex<Option<mpsc::Receiver<QueuedEvent>>>,
 }
 
 impl Entry {
@@ -78,9 +77,9 @@ pub struct Service {
     pub(crate) address: std::net::SocketAddr,
     /// Serialises rollouts per service, so two never race for one version
     /// number (and a shutdown waits for the one under way).
-    rollout: Mutex<()>,
+    pub(crate) rollout: Mutex<()>,
     /// The Event workers, awaited at shutdown (they record what never ran).
-    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pub(crate) workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// What a shutdown did, for the binary to report.
@@ -92,87 +91,6 @@ pub struct Shutdown {
 }
 
 impl Service {
-    /// Creates version 1 of each function, starts its provisioned sandboxes
-    /// (before any traffic), and its Event worker; the server will listen
-    /// on `address`.
-    pub async fn start(
-        docker: &Docker,
-        served: Vec<Served>,
-        options: Options,
-        address: std::net::SocketAddr,
-    ) -> jot_core::Result<Arc<Service>> {
-        let mut entries = BTreeMap::new();
-        let sandbox_environment = sandbox_environment(&options.keys, address);
-        for mut s in served {
-            s.settings.sandbox_environment = sandbox_environment.clone();
-            let places = s.settings.event_queue.max(1);
-            let (events, receiver) = mpsc::channel(places);
-            s.settings.labels.push((
-                crate::owner::OWNER_LABEL.to_string(),
-                crate::owner::current(),
-            ));
-            let function = Arc::new(Function::new(
-                docker,
-                s.name.clone(),
-                s.responder,
-                s.base_image,
-                s.settings,
-            ));
-            let pool = Arc::new(function.pool_for(&s.image));
-            function.roll_out(Version {
-                number: 1,
-                image: s.image,
-                image_id: s.image_id,
-                description: String::new(),
-                created: SystemTime::now(),
-                pool,
-            });
-            entries.insert(
-                s.name,
-                Entry {
-                    function,
-                    events,
-                    places: Arc::new(Semaphore::new(places)),
-                    receiver: Mutex::new(Some(receiver)),
-                },
-            );
-        }
-        let service = Arc::new(Service {
-            docker: docker.clone(),
-            dead_letter: DeadLetter::open(options.dead_letter.clone())?,
-            entries,
-            options,
-            in_flight: Arc::default(),
-            stopping: watch::Sender::new(false),
-            started: SystemTime::now(),
-            address,
-            rollout: Mutex::new(()),
-            workers: Mutex::new(Vec::new()),
-        });
-        for entry in service.entries.values() {
-            let function = &entry.function;
-            let wanted = function.settings.min_instances;
-            if wanted > 0
-                && let Err(e) = function.latest().pool.provision(wanted).await
-            {
-                service.remove_all().await;
-                return Err(e.into());
-            }
-        }
-        for (name, entry) in &service.entries {
-            let receiver = entry.receiver.lock().await.take();
-            if let Some(receiver) = receiver {
-                let worker = tokio::spawn(service.clone().run_events(name.clone(), receiver));
-                service.workers.lock().await.push(worker);
-            }
-        }
-        tokio::spawn(service.clone().stop_idle_sandboxes());
-        if service.options.watch {
-            tokio::spawn(crate::watch::watch(service.clone()));
-        }
-        Ok(service)
-    }
-
     pub fn function(&self, name: &str) -> Option<&Arc<Function>> {
         self.entries.get(name).map(|e| &e.function)
     }
@@ -190,20 +108,6 @@ impl Service {
 
     pub fn is_stopping(&self) -> bool {
         *self.stopping.borrow()
-    }
-
-    /// Serves the Lambda API on `listener` until [`Service::stop`]; returns
-    /// once every open connection has had its answer.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
-        let stop = self.stopping.subscribe();
-        let service = self.clone();
-        jot_emulator::http::serve_until(
-            listener,
-            move |request| crate::router::handle(service.clone(), request),
-            stop,
-            Some(HEADER_TIMEOUT),
-        )
-        .await
     }
 
     /// Records written to the dead-letter file so far.
@@ -265,7 +169,11 @@ impl Service {
     /// slot frees, and runs each in a task of its own, until shutdown. An
     /// Event stays in the queue (holding its place) until it has a slot, so
     /// `--event-queue` bounds what waits.
-    async fn run_events(self: Arc<Self>, name: String, mut receiver: mpsc::Receiver<QueuedEvent>) {
+    pub(crate) async fn run_events(
+        self: Arc<Self>,
+        name: String,
+        mut receiver: mpsc::Receiver<QueuedEvent>,
+    ) {
         let mut stopping = self.stopping.subscribe();
         let Some(function) = self.function(&name).cloned() else {
             return;
@@ -345,7 +253,7 @@ impl Service {
                 .await;
             let (error, response) = match result {
                 Ok(ran) => {
-                    crate::invoke::log_report(function, &target.executed, &ran);
+                    crate::report::log_report(function, &target.executed, &ran);
                     match ran.invocation.outcome {
                         jot_core::invocation::Outcome::Response(_) => return,
                         jot_core::invocation::Outcome::FunctionError { body, .. } => {
@@ -373,7 +281,7 @@ impl Service {
 
     /// Stops sandboxes idle longer than each function's idle timeout (keeping
     /// its provisioned ones), as Lambda reclaims idle sandboxes.
-    async fn stop_idle_sandboxes(self: Arc<Self>) {
+    pub(crate) async fn stop_idle_sandboxes(self: Arc<Self>) {
         let mut stopping = self.stopping.subscribe();
         let period = self
             .functions()
@@ -434,7 +342,7 @@ impl Service {
     /// Closes every pool (no sandbox starts any more), lets the Event
     /// workers record what never ran and the work cut by the removal end,
     /// then sweeps every container this process owns.
-    async fn remove_all(&self) -> usize {
+    pub(crate) async fn remove_all(&self) -> usize {
         // A rollout under way finishes registering its version first (or
         // sees the stop and starts nothing).
         let _no_rollout = self.rollout.lock().await;
@@ -452,31 +360,6 @@ impl Service {
         self.in_flight.wait_idle(CUT_GRACE).await;
         removed + crate::owner::remove_own(&self.docker).await
     }
-}
-
-/// What every sandbox gets from jot-serve: Invoke-only credentials and the
-/// endpoint, so a function's AWS SDK calls other functions here (as a
-/// function on Lambda calls Lambda with its role's credentials).
-fn sandbox_environment(
-    keys: &crate::auth::Keys,
-    address: std::net::SocketAddr,
-) -> Vec<(String, String)> {
-    let host = if address.ip().is_unspecified() {
-        std::net::SocketAddr::from(([127, 0, 0, 1], address.port()))
-    } else {
-        address
-    };
-    vec![
-        (
-            "AWS_ACCESS_KEY_ID".into(),
-            keys.sandbox.access_key_id.clone(),
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY".into(),
-            keys.sandbox.secret_access_key.expose().to_string(),
-        ),
-        ("AWS_ENDPOINT_URL_LAMBDA".into(), format!("http://{host}")),
-    ]
 }
 
 /// How long a client may take to send a request's head, and how long an
