@@ -245,3 +245,39 @@ helped(x::Int) = Helper.help(x)
     ])));
     assert_eq!((code, stdout.as_str()), (0, "2"), "{stderr}");
 }
+
+/// `--warmup-payload` makes the runtime call the function with that event
+/// in init (docs/reference.md); the trace test above cannot tell, since the
+/// warm-up without a payload precompiles the same methods. The function
+/// prints each event it gets: the warm-up's comes before the init line, the
+/// request's after it, and no other.
+#[test]
+fn the_warm_up_calls_the_function_with_its_payload_during_init() {
+    let code = "function warm_probe(x::Int)\n    println(\"warm_probe called with \", x)\n    x + 1\nend\n";
+    let (_script, image) = image_of(
+        "warm_probe.jl",
+        code,
+        &[
+            "--arg-type",
+            "Int",
+            "--warmup-payload",
+            "7",
+            "--warmup-always",
+        ],
+    );
+    let output =
+        run(jot("jot-invoke").args(["--local", "--image", &image, "--payload", "1", "--logs"]));
+    let (code, stdout, stderr) = outcome(&output);
+    assert_eq!((code, stdout.as_str()), (0, "2"), "{stderr}");
+    let (init, after) = stderr
+        .split_once("[jot] init: ")
+        .unwrap_or_else(|| panic!("no init line:\n{stderr}"));
+    let calls = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains("warm_probe called with "))
+            .map(|l| l.trim().to_string())
+            .collect()
+    };
+    assert_eq!(calls(init), ["warm_probe called with 7"], "{stderr}");
+    assert_eq!(calls(after), ["warm_probe called with 1"], "{stderr}");
+}
