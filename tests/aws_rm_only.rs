@@ -4,7 +4,6 @@
 
 use jot_tests::aws::{self, aws_env};
 use jot_tests::*;
-use serde_json::json as j;
 
 /// Removes every copy of the jot when dropped, also when the test failed.
 struct Cleanup(String);
@@ -24,19 +23,6 @@ fn ok(tool: &str, args: &[&str], stdin: &str) -> String {
     ));
     assert_eq!(code, 0, "{tool} {args:?}: {stderr}\n{stdout}");
     stdout
-}
-
-/// ECR's image digests of the repository, sorted.
-fn ecr_images(name: &str) -> Vec<String> {
-    let answer = aws::ecr("DescribeImages", j!({"repositoryName": name}));
-    let mut digests: Vec<String> = answer["imageDetails"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["imageDigest"].as_str().unwrap().to_string())
-        .collect();
-    digests.sort();
-    digests
 }
 
 /// The engine's references of the jot's local images (`name:tag` and the
@@ -102,7 +88,7 @@ fn each_only_part_goes_alone() {
         "3 images, 2 references each: {references:?}"
     );
     assert_eq!(aws::published_versions(&name), ["1", "2"]);
-    assert_eq!(ecr_images(&name), all_digests);
+    assert_eq!(aws::ecr_images(&name), all_digests);
 
     // --only versions: the published versions, nothing else.
     let done = ok("jot-rm", &[&name, "--only", "versions", "--yes"], "");
@@ -111,12 +97,12 @@ fn each_only_part_goes_alone() {
         "versions left: {done}"
     );
     assert!(function_exists(&name), "the function went: {done}");
-    assert_eq!(ecr_images(&name), all_digests, "{done}");
+    assert_eq!(aws::ecr_images(&name), all_digests, "{done}");
     assert_eq!(local_references(&name), references, "{done}");
 
     // --only ecr: the images nothing runs any more; $LATEST's stays.
     let done = ok("jot-rm", &[&name, "--only", "ecr", "--yes"], "");
-    assert_eq!(ecr_images(&name), [d2.as_str()], "{done}");
+    assert_eq!(aws::ecr_images(&name), [d2.as_str()], "{done}");
     assert!(function_exists(&name), "the function went: {done}");
     assert_eq!(local_references(&name), references, "{done}");
 
@@ -128,12 +114,12 @@ fn each_only_part_goes_alone() {
         local_references(&name)
     );
     assert!(function_exists(&name), "the function went: {done}");
-    assert_eq!(ecr_images(&name), [d2.as_str()], "{done}");
+    assert_eq!(aws::ecr_images(&name), [d2.as_str()], "{done}");
 
     // --only function: the function, not its image in ECR.
     let done = ok("jot-rm", &[&name, "--only", "function", "--yes"], "");
     assert!(!function_exists(&name), "the function stayed: {done}");
-    assert_eq!(ecr_images(&name), [d2], "{done}");
+    assert_eq!(aws::ecr_images(&name), [d2], "{done}");
 }
 
 /// A step whose resource went between the plan and the step (another run

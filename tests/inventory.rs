@@ -84,18 +84,6 @@ fn listing(name: &str) -> String {
     .join("\n")
 }
 
-fn ecr_images(name: &str) -> Vec<String> {
-    let answer = aws::ecr("DescribeImages", j!({"repositoryName": name}));
-    let mut digests: Vec<String> = answer["imageDetails"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["imageDigest"].as_str().unwrap().to_string())
-        .collect();
-    digests.sort();
-    digests
-}
-
 fn julia_code(n: u32) -> String {
     format!("function inventory_probe(v::Vector{{Int}})\n    v .+ {n}\nend\n")
 }
@@ -229,7 +217,7 @@ fn every_status_and_keep_one_with_an_alias_on_the_oldest() {
     assert_eq!(aws::published_versions(&name), ["1", v3.as_str()]);
     let mut kept = vec![d1.clone(), d3.clone()];
     kept.sort();
-    assert_eq!(ecr_images(&name), kept);
+    assert_eq!(aws::ecr_images(&name), kept);
 
     // An image gone from ECR that a version still runs: red.
     aws::ecr(
@@ -435,7 +423,11 @@ fn a_removal_cut_short_is_finished_by_running_it_again() {
         "{stdout}"
     );
     assert!(stdout.contains("left (not listed) ECR"), "{stdout}");
-    assert_eq!(ecr_images(&name).len(), 1, "the image must still be there");
+    assert_eq!(
+        aws::ecr_images(&name).len(),
+        1,
+        "the image must still be there"
+    );
 
     let again = ok("jot-rm", &[&name, "--yes"], "");
     assert!(

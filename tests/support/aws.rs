@@ -341,6 +341,22 @@ pub fn get_function(name: &str, qualifier: Option<&str>) -> Value {
     value
 }
 
+/// Every image digest ECR holds in `repository`, sorted.
+pub fn ecr_images(repository: &str) -> Vec<String> {
+    let answer = ecr(
+        "DescribeImages",
+        serde_json::json!({"repositoryName": repository}),
+    );
+    let mut digests: Vec<String> = answer["imageDetails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["imageDigest"].as_str().unwrap().to_string())
+        .collect();
+    digests.sort();
+    digests
+}
+
 /// The digests ECR lists for `tag` in `repository` (DescribeImages).
 pub fn ecr_digests(repository: &str, tag: &str) -> Vec<String> {
     let answer = ecr(
