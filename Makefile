@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug
-TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy jot-ls jot-rm
+TOOLS := jot jot-build jot-config jot-invoke jot-serve jot-push jot-deploy jot-ls jot-rm jot-logs
 SHELLS := bash zsh fish
 
 .PHONY: all build demo test test-julia leak-check unit setup docker julia-image ministack sdk-clients runtime-layer runtime-test bench completions lint clean-containers

@@ -15,6 +15,7 @@ const TOOLS: &[&str] = &[
     "jot-deploy",
     "jot-ls",
     "jot-rm",
+    "jot-logs",
 ];
 
 #[test]
@@ -68,6 +69,7 @@ fn binary_garbage_on_stdin_is_bad_input() {
         "jot-invoke",
         "jot-serve",
         "jot-rm",
+        "jot-logs",
     ] {
         let output = run_with_stdin(&mut jot(tool), b"\xff\xfe\x00\x01garbage\n");
         assert_eq!(output.status.code(), Some(5), "{tool}: {output:?}");

@@ -114,6 +114,12 @@ impl Drop for Cleanup {
         }
         for function in &self.functions {
             let _ = lambda("DELETE", &format!("/2015-03-31/functions/{function}"), None);
+            // The log group Lambda made at its first invocation, if it ran.
+            let group = format!("/aws/lambda/{function}");
+            let _ = logs_call(
+                "DeleteLogGroup",
+                &serde_json::json!({"logGroupName": group}),
+            );
         }
         for role in &self.roles {
             delete_role(role);
@@ -272,6 +278,48 @@ pub fn ecr_call(action: &str, input: &Value) -> std::io::Result<(u16, String)> {
         ],
         &input.to_string(),
     )
+}
+
+/// A CloudWatch Logs API call (JSON 1.1 protocol); returns the status and the body.
+pub fn logs_call(action: &str, input: &Value) -> std::io::Result<(u16, String)> {
+    let target = format!("Logs_20140328.{action}");
+    let auth = authorization("logs");
+    http(
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", &target),
+            ("Authorization", &auth),
+        ],
+        &input.to_string(),
+    )
+}
+
+/// Creates a Python function (MiniStack runs it and writes what it prints to
+/// `/aws/lambda/NAME`, as Lambda does; it cannot run jot's image functions,
+/// having no Docker client). `handler` is the source of `handler.py`, whose
+/// `handler(event, context)` is called. The zip is made by python3's zipfile.
+pub fn create_python_function(name: &str, handler: &str) {
+    let zip = Command::new("python3")
+        .args([
+            "-c",
+            "import base64,io,sys,zipfile\nb=io.BytesIO()\nwith zipfile.ZipFile(b,'w') as z: z.writestr('handler.py', sys.argv[1])\nprint(base64.b64encode(b.getvalue()).decode())",
+            handler,
+        ])
+        .output()
+        .expect("run python3 to zip the handler");
+    assert!(zip.status.success(), "python3 zip: {zip:?}");
+    let input = serde_json::json!({
+        "FunctionName": name,
+        "Runtime": "python3.12",
+        "Role": "arn:aws:iam::123456789012:role/jot-test-python",
+        "Handler": "handler.handler",
+        "Timeout": 10,
+        "Code": {"ZipFile": String::from_utf8_lossy(&zip.stdout).trim()},
+    });
+    let (status, answer) = lambda("POST", "/2015-03-31/functions", Some(input));
+    assert_eq!(status, 201, "CreateFunction {name}: {answer}");
 }
 
 /// An ECR API call; panics unless it succeeds.

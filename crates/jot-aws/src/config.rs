@@ -151,6 +151,10 @@ impl Aws {
         aws_sdk_lambda::Client::from_conf(config)
     }
 
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.config)
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::config::Builder::from(&self.config)
             .interceptor(CallLog)

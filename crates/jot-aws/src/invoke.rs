@@ -159,24 +159,15 @@ impl Invoker for RemoteFunction {
 /// Lambda's `Init Duration` and `Restore Duration` (SnapStart) from the
 /// REPORT line of a log tail, as `lambda_init` / `lambda_restore`.
 pub fn report_durations(log: &str) -> Vec<(&'static str, Duration)> {
-    let Some(report) = log.lines().rev().find(|l| l.starts_with("REPORT ")) else {
+    let Some(report) = log.lines().rev().find_map(crate::logs::Report::parse) else {
         return Vec::new();
     };
-    let field = |name: &str| {
-        report.split('\t').find_map(|part| {
-            let ms = part.trim().strip_prefix(name)?.strip_suffix(" ms")?;
-            ms.trim()
-                .parse::<f64>()
-                .ok()
-                .map(|ms| Duration::from_secs_f64(ms / 1e3))
-        })
-    };
     [
-        ("lambda_init", "Init Duration:"),
-        ("lambda_restore", "Restore Duration:"),
+        ("lambda_init", report.init_ms),
+        ("lambda_restore", report.restore_ms),
     ]
     .into_iter()
-    .filter_map(|(key, name)| field(name).map(|d| (key, d)))
+    .filter_map(|(key, ms)| ms.map(|ms| (key, Duration::from_secs_f64(ms / 1e3))))
     .collect()
 }
 

@@ -1,7 +1,7 @@
 //! The AWS side of jot, with the SDK only (no Docker): configuration from the
 //! standard AWS chain, ECR repositories and logins, the deploy of ECR images
-//! as Lambda functions (settings, lifecycle, roles), the remote invoker, and
-//! the inventory's listing and removal calls.
+//! as Lambda functions (settings, lifecycle, roles), the remote invoker, the
+//! functions' CloudWatch Logs, and the inventory's listing and removal calls.
 //!
 //! Nothing secret (ECR authorization tokens, AWS keys) is ever printed,
 //! labelled or written into a descriptor by anything here; functions return
@@ -15,6 +15,7 @@ pub mod ecr;
 mod error;
 pub mod invoke;
 pub mod listing;
+pub mod logs;
 mod origin;
 pub mod removal;
 pub mod retry;
