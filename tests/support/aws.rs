@@ -266,24 +266,23 @@ pub fn delete_jot_role_as(account: &str) {
 
 /// An ECR API call (JSON 1.1 protocol); returns the status and the body.
 pub fn ecr_call(action: &str, input: &Value) -> std::io::Result<(u16, String)> {
-    let target = format!("AmazonEC2ContainerRegistry_V20150921.{action}");
-    let auth = authorization("ecr");
-    http(
-        "POST",
-        "/",
-        &[
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("X-Amz-Target", &target),
-            ("Authorization", &auth),
-        ],
-        &input.to_string(),
-    )
+    json_call("ecr", "AmazonEC2ContainerRegistry_V20150921", action, input)
 }
 
 /// A CloudWatch Logs API call (JSON 1.1 protocol); returns the status and the body.
 pub fn logs_call(action: &str, input: &Value) -> std::io::Result<(u16, String)> {
-    let target = format!("Logs_20140328.{action}");
-    let auth = authorization("logs");
+    json_call("logs", "Logs_20140328", action, input)
+}
+
+/// A call of a JSON 1.1 protocol service (`X-Amz-Target: PREFIX.ACTION`).
+fn json_call(
+    service: &str,
+    prefix: &str,
+    action: &str,
+    input: &Value,
+) -> std::io::Result<(u16, String)> {
+    let target = format!("{prefix}.{action}");
+    let auth = authorization(service);
     http(
         "POST",
         "/",
