@@ -152,7 +152,10 @@ impl Aws {
     }
 
     pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::new(&self.config)
+        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+            .interceptor(CallLog)
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(config)
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
