@@ -281,3 +281,59 @@ fn the_warm_up_calls_the_function_with_its_payload_during_init() {
     assert_eq!(calls(init), ["warm_probe called with 7"], "{stderr}");
     assert_eq!(calls(after), ["warm_probe called with 1"], "{stderr}");
 }
+
+/// The seconds an init took, from jot-build's one error line.
+fn init_seconds(stderr: &str) -> f64 {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("jot-build: error: "))
+        .unwrap_or_else(|| panic!("no error line:\n{stderr}"));
+    assert!(
+        line.contains(" s, over Lambda's 10 s init budget; "),
+        "{line}"
+    );
+    line.split("init took ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("no time in: {line}"))
+}
+
+#[test]
+fn an_init_over_lambdas_ten_second_budget_fails_the_self_test_with_the_time_it_took() {
+    // On Lambda this init is cut off at 10 s and run again in the first request.
+    let slow = script("slow_init.jl", "sleep(11)\nslow_init(x) = x\n");
+    let build = |args: &[&str]| outcome(&run(jot("jot-build").arg(&slow.path).args(args)));
+    let (code, stdout, stderr) = build(&["--test-payload", "1", "--expect", "1"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
+    let took = init_seconds(&stderr);
+    assert!((11.0..60.0).contains(&took), "{took}: {stderr}");
+    // Without a test event: the load self-test.
+    let (code, stdout, stderr) = build(&["--self-test"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stdout.is_empty(), "a descriptor was printed: {stdout}");
+    let took = init_seconds(&stderr);
+    assert!((11.0..60.0).contains(&took), "{took}: {stderr}");
+    // Within the budget the same code passes.
+    let quick = script("quick_init.jl", "sleep(2)\nquick_init(x) = x\n");
+    let (code, stdout, stderr) = outcome(&run(jot("jot-build").arg(&quick.path).args([
+        "--self-test",
+        "--test-payload",
+        "1",
+        "--expect",
+        "1",
+    ])));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"local_image\""), "{stdout}");
+    // The slow image itself is built (and so owned, and removed, by the test)
+    // when the self-test is off.
+    let output = run(jot("jot-build")
+        .arg(&slow.path)
+        .env("JOT_BUILD_SELF_TEST", "0"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

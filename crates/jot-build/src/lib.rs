@@ -11,7 +11,7 @@ use jot_core::cli;
 use jot_core::descriptor::Descriptor;
 use jot_core::{Error, Result, check, output};
 use jot_docker::Docker;
-use jot_emulator::{InstanceConfig, LocalFunction};
+use jot_emulator::{INIT_BUDGET, InstanceConfig, LocalFunction};
 use serde_json::Value;
 
 /// Builds one planned image: the image, its test run, and with `--compile`
@@ -99,6 +99,7 @@ pub async fn test_run(
         ("JOT_SELF_TEST".to_string(), payloads[0].to_string()),
         ("JOT_JULIA_FLAGS".to_string(), flags),
     ]);
+    let budget = init_budget_applies(docker, &image).await?;
     let session = async |function: &mut LocalFunction| {
         let mut verdict = Ok(());
         for (i, payload) in payloads.iter().enumerate() {
@@ -109,6 +110,11 @@ pub async fn test_run(
             if let Err(e) = check::verdict(&invocation, expects.get(i)) {
                 check::fold_verdict(&mut verdict, e);
             }
+        }
+        if let (true, Some(init)) = (budget, function.first_init())
+            && let Err(e) = within_init_budget(init)
+        {
+            check::fold_verdict(&mut verdict, e);
         }
         verdict
     };
@@ -138,17 +144,44 @@ pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
     config
         .environment
         .push(("JOT_SELF_TEST_LOAD".to_string(), "1".to_string()));
+    let budget = init_budget_applies(docker, &image).await?;
     let session = async |function: &mut LocalFunction| {
         let instance = function.instance().await?;
-        if instance.wait_ready().await {
-            return Ok(None);
+        // Past Lambda's budget, init is waited for (up to INIT_WAIT) to say
+        // how long it took.
+        let mut ready = instance.wait_ready().await;
+        while !ready && instance.is_healthy() && instance.timings.created.elapsed() < INIT_WAIT {
+            ready = instance.wait_ready().await;
+        }
+        if ready {
+            return Ok(Loaded::Ready(instance.init_duration()));
+        }
+        if instance.is_healthy() {
+            return Ok(Loaded::StillStarting);
         }
         // Never dispatched: a failed init answers at once with its error.
-        Ok::<_, Error>(Some(instance.invoke(bytes::Bytes::new()).await?))
+        Ok::<_, Error>(Loaded::Failed(instance.invoke(bytes::Bytes::new()).await?))
     };
     let (checked, logs) = in_sandbox(docker, config, "the self-test", session).await?;
-    let Some(failed) = checked? else {
-        return Ok(());
+    let failed = match checked? {
+        Loaded::Ready(init) => {
+            return match (budget, init) {
+                (true, Some(init)) => within_init_budget(init).inspect_err(|_| {
+                    eprint!("{}", without_trace(&logs));
+                }),
+                _ => Ok(()),
+            };
+        }
+        Loaded::StillStarting if budget => {
+            eprint!("{}", without_trace(&logs));
+            return Err(Error::SlowInit(format!(
+                "the function's init did not finish within {} s, far over Lambda's {} s init budget; {INIT_ADVICE}",
+                INIT_WAIT.as_secs(),
+                INIT_BUDGET.as_secs()
+            )));
+        }
+        Loaded::StillStarting => return Ok(()),
+        Loaded::Failed(failed) => failed,
     };
     let Err(error) = check::verdict(&failed, None) else {
         return Ok(());
@@ -165,6 +198,51 @@ pub async fn load_self_test(docker: &Docker, built: &Descriptor) -> Result<()> {
         "{image}: its init fails ({error}); the self-test checked nothing"
     ));
     Ok(())
+}
+
+/// How the self-test's init ended.
+enum Loaded {
+    /// Ready for events, after this long (container creation to the first `GET /next`).
+    Ready(Option<Duration>),
+    /// Still in init after [`INIT_WAIT`].
+    StillStarting,
+    /// It failed: its error.
+    Failed(jot_emulator::Invocation),
+}
+
+/// How long the self-test waits for an init past Lambda's budget, to report
+/// the time it took.
+const INIT_WAIT: Duration = Duration::from_secs(120);
+
+const INIT_ADVICE: &str = "on Lambda an on-demand init that long is stopped and run again inside the first request, against its timeout; move slow work out of the top-level code, or compile it ahead (--compile)";
+
+/// An init within Lambda's budget passes; a longer one fails the build
+/// (exit 3) with the time it took.
+fn within_init_budget(init: Duration) -> Result<()> {
+    if init <= INIT_BUDGET {
+        return Ok(());
+    }
+    Err(Error::SlowInit(format!(
+        "the function's init took {:.1} s, over Lambda's {} s init budget; {INIT_ADVICE}",
+        init.as_secs_f64(),
+        INIT_BUDGET.as_secs()
+    )))
+}
+
+/// Lambda's init budget applies to every image but those of the test-only
+/// package-image path on Julia < 1.9 (`JOT_PACKAGE_IMAGES=1` in the base
+/// image, docs/julia.md): Julia that old writes package images without
+/// native code, so their first start compiles what a real package image holds.
+async fn init_budget_applies(docker: &Docker, image: &str) -> Result<bool> {
+    let Some(image) = jot_docker::inspect_image(docker, image).await? else {
+        return Ok(true);
+    };
+    let env = image.config.get("Env").and_then(|e| e.as_array());
+    let test_path = env.is_some_and(|vars| {
+        vars.iter()
+            .any(|v| v.as_str() == Some("JOT_PACKAGE_IMAGES=1"))
+    });
+    Ok(!test_path)
 }
 
 /// Runs `session` on one sandbox of `config` and removes the sandbox on every

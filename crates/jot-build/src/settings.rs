@@ -64,7 +64,8 @@ pub struct BuildFlags {
     #[arg(long)]
     pub compile_tests: bool,
     /// Without --test-payload, still start the built image once (about 0.5 s) and fail the
-    /// build if loading the responder would precompile anything again at every cold start
+    /// build if loading the responder would precompile anything again at every cold start,
+    /// or if its init takes longer than Lambda's 10 s init budget (as with --test-payload)
     #[arg(long, env = "JOT_BUILD_SELF_TEST", value_parser = clap::builder::FalseyValueParser::new())]
     pub self_test: bool,
     /// Seconds the test invocation may take, init included [default: 120]

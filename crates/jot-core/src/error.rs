@@ -144,6 +144,9 @@ pub enum Error {
     /// The function answered with an error; the payload is its error JSON.
     #[error("the function returned an error: {0}")]
     FunctionError(String),
+    /// The function's init took longer than Lambda's init budget (build-time self-test).
+    #[error("{0}")]
+    SlowInit(String),
     #[error("the response did not match --expect: expected {expected}, got {actual}")]
     ExpectMismatch { expected: String, actual: String },
     /// Some of the work failed; the message lists what remains.
@@ -181,7 +184,7 @@ impl Error {
             Error::DockerUnavailable { .. } | Error::Docker { .. } => exit::DOCKER,
             Error::Build(_) => exit::BUILD,
             Error::Aws { .. } => exit::AWS,
-            Error::FunctionError(_) => exit::FUNCTION_ERROR,
+            Error::FunctionError(_) | Error::SlowInit(_) => exit::FUNCTION_ERROR,
             Error::ExpectMismatch { .. } => exit::EXPECT_MISMATCH,
             Error::Partial(_) => exit::PARTIAL,
             Error::Interrupted {
