@@ -23,7 +23,7 @@ _jot__ls() {
 
     case "${cmd}" in
         jot__ls)
-            opts="-q -v -h -V --remote --all-versions --all --json --concurrency --profile --region --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --remote --all-versions --all --json --concurrency --show-config --profile --region --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -8,6 +8,7 @@ complete -c jot-ls -l remote -d 'Also list ECR repositories and Lambda functions
 complete -c jot-ls -l all-versions -d 'One line per local image, ECR image, published version and alias'
 complete -c jot-ls -l all -d 'Also show resources jot did not make, marked foreign'
 complete -c jot-ls -l json -d 'Print one descriptor per jot (NDJSON) for jot-invoke, jot-deploy and jot-rm'
+complete -c jot-ls -l show-config -d 'Print the settings in effect (JSON, after flags and environment) and exit'
 complete -c jot-ls -s q -l quiet -d 'Print only warnings and errors on stderr'
 complete -c jot-ls -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
 complete -c jot-ls -s h -l help -d 'Print help (see more with \'--help\')'

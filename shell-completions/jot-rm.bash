@@ -23,7 +23,7 @@ _jot__rm() {
 
     case "${cmd}" in
         jot__rm)
-            opts="-y -q -v -h -V --only --keep --dry-run --yes --force --profile --region --color --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --only --keep --dry-run --yes --force --show-config --profile --region --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -11,6 +11,7 @@ never\t''"
 complete -c jot-rm -l dry-run -d 'Print the plan, in order, and change nothing'
 complete -c jot-rm -s y -l yes -d 'Do not ask before deleting (required without a terminal)'
 complete -c jot-rm -l force -d 'Also remove resources that jot did not make'
+complete -c jot-rm -l show-config -d 'Print the settings in effect (JSON, after flags and environment) and exit'
 complete -c jot-rm -s q -l quiet -d 'Print only warnings and errors on stderr'
 complete -c jot-rm -s v -l verbose -d 'Print more detail on stderr (each build step, each AWS call)'
 complete -c jot-rm -s h -l help -d 'Print help (see more with \'--help\')'

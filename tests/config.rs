@@ -532,4 +532,29 @@ fn show_config_names_the_file_it_read_and_where_the_region_came_from() {
             "{tool}"
         );
     }
+    // jot-ls and jot-rm read no jot.toml: their flags and the environment.
+    for (tool, args) in [
+        ("jot-ls", &["--concurrency", "4"][..]),
+        ("jot-rm", &["ff", "--keep", "2"]),
+    ] {
+        let mut command: Command = jot(tool);
+        command
+            .env("JOT_REGION", "us-west-2")
+            .arg("--show-config")
+            .args(args);
+        let (code, stdout, stderr) = outcome(&run(&mut command));
+        assert_eq!(code, 0, "{tool}: {stderr}");
+        let value = json(&stdout);
+        assert_eq!(
+            value["aws"]["region"],
+            serde_json::json!({"value": "us-west-2", "from": "--region (or JOT_REGION)"}),
+            "{tool}: {value}"
+        );
+        let given = if tool == "jot-ls" {
+            ("concurrency", 4)
+        } else {
+            ("keep", 2)
+        };
+        assert_eq!(value[given.0], given.1, "{tool}: {value}");
+    }
 }

@@ -39,6 +39,9 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = jot_aws::listing::DEFAULT_CONCURRENCY as u16,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
+    /// Print the settings in effect (JSON, after flags and environment) and exit
+    #[arg(long)]
+    show_config: bool,
     #[command(flatten)]
     aws: cli::AwsArgs,
     #[command(flatten)]
@@ -72,6 +75,15 @@ async fn run(args: Args) -> Result<()> {
         concurrency: usize::from(args.concurrency),
         aws: args.aws.select(None, None)?,
     };
+    if args.show_config {
+        let shown = serde_json::json!({
+            "aws": scope.aws.show(),
+            "concurrency": scope.concurrency,
+            "remote": scope.remote,
+            "all": scope.foreign,
+        });
+        return cli::print_line(&shown.to_string());
+    }
     let started = std::time::Instant::now();
     let mut collected = jot_inventory::collect(&scope, &filter).await;
     output::detail(format!(

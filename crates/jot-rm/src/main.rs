@@ -38,6 +38,9 @@ struct Args {
     /// Also remove resources that jot did not make
     #[arg(long)]
     force: bool,
+    /// Print the settings in effect (JSON, after flags and environment) and exit
+    #[arg(long)]
+    show_config: bool,
     #[command(flatten)]
     aws: cli::AwsArgs,
     #[command(flatten)]
@@ -71,6 +74,16 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<()> {
     let selection = args.aws.select(None, None)?;
+    if args.show_config {
+        let shown = serde_json::json!({
+            "aws": selection.show(),
+            "only": args.only.map(|p| format!("{p:?}").to_lowercase()),
+            "keep": args.keep,
+            "force": args.force,
+            "dry_run": args.dry_run,
+        });
+        return cli::print_line(&shown.to_string());
+    }
     let names = if args.names.is_empty() {
         let piped =
             descriptor::read_piped("jot-rm", "jot-ls --remote --json | jot-rm, or name jots")?;
