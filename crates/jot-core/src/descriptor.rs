@@ -574,7 +574,9 @@ mod tests {
 
     #[test]
     fn the_aws_origin_comes_from_an_arn_and_is_checked() {
-        let origin = AwsOrigin::of_arn("arn:aws:lambda:eu-west-2:210987654321:function:f").unwrap();
+        let arn = crate::names::function_arn("eu-west-2", "210987654321", "f");
+        assert_eq!(arn, "arn:aws:lambda:eu-west-2:210987654321:function:f");
+        let origin = AwsOrigin::of_arn(&arn).unwrap();
         assert_eq!(origin.account.as_deref(), Some("210987654321"));
         assert_eq!(origin.region, "eu-west-2");
         assert!(AwsOrigin::of_arn("not-an-arn").is_none());

@@ -4,6 +4,9 @@
 use crate::error::{Error, Result};
 
 pub const MEMORY_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
+/// The memory of a function or sandbox when nothing sets it, in every tool
+/// (Julia needs more than Lambda's own default of 128 MB).
+pub const DEFAULT_MEMORY_MB: u32 = 1024;
 pub const TIMEOUT_SECONDS: std::ops::RangeInclusive<u32> = 1..=900;
 pub const EPHEMERAL_STORAGE_MB: std::ops::RangeInclusive<u32> = 512..=10_240;
 /// Lambda's limit on all environment variables of a function together.
@@ -97,9 +100,11 @@ pub fn parse_environment(pairs: &[String]) -> Result<Vec<(String, String)>> {
     Ok(parsed)
 }
 
-/// Lambda's two instruction sets, as the command line names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Lambda's two instruction sets, as the command line names them; x86_64
+/// when nothing chooses one (as on Lambda).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Architecture {
+    #[default]
     #[value(name = "x86_64")]
     X86_64,
     #[value(name = "arm64")]

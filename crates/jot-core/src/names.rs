@@ -8,6 +8,11 @@ use crate::error::{Error, Result};
 /// Lambda's qualifier of a function's newest code (and its sandboxes' version).
 pub const LATEST: &str = "$LATEST";
 
+/// A function's ARN (unqualified): `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
+pub fn function_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:lambda:{region}:{account}:function:{name}")
+}
+
 pub const RESERVED_NAMES: &[&str] = &["jot-runtime"];
 
 /// The longest name valid both as a Lambda function name (64) and an ECR repository.

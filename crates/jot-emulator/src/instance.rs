@@ -60,7 +60,7 @@ impl InstanceConfig {
         InstanceConfig {
             image: image.into(),
             function_name: function_name.into(),
-            memory_mb: 1024,
+            memory_mb: jot_core::limits::DEFAULT_MEMORY_MB,
             timeout: Duration::from_secs(30),
             environment: Vec::new(),
             region,
@@ -76,10 +76,7 @@ impl InstanceConfig {
     }
 
     pub fn function_arn(&self) -> String {
-        format!(
-            "arn:aws:lambda:{}:{}:function:{}",
-            self.region, self.account_id, self.function_name
-        )
+        jot_core::names::function_arn(&self.region, &self.account_id, &self.function_name)
     }
 }
 

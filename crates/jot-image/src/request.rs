@@ -57,7 +57,7 @@ impl BuildRequest {
     /// The architecture the image is built for: the one asked for, else x86_64
     /// (after [`crate::build()`] has read the base image, the base image's).
     pub fn target_architecture(&self) -> Architecture {
-        self.architecture.unwrap_or(Architecture::X86_64)
+        self.architecture.unwrap_or_default()
     }
 }
 

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 /// Defaults when neither a flag nor the file sets them.
 pub const DEFAULT_TIMEOUT_SECONDS: u32 = 30;
-pub const DEFAULT_MEMORY_MB: u32 = 1024;
 
 /// The flags as given.
 pub struct Given<'a> {
@@ -51,7 +50,7 @@ pub fn resolve(given: &Given, config: Option<&Config>) -> Result<Resolved> {
         |s| &s.memory,
         |m| limits::check_memory(*m),
     )?
-    .unwrap_or(DEFAULT_MEMORY_MB);
+    .unwrap_or(limits::DEFAULT_MEMORY_MB);
     let from_file =
         |key: &'static str, field: fn(&jot_config::Section) -> &jot_config::Item<String>| {
             config.and_then(|c| c.get(key, field)).map(|l| {

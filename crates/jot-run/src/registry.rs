@@ -167,10 +167,6 @@ impl Function {
         self.catalog.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn arn(&self, account: &str, region: &str) -> String {
-        format!("arn:aws:lambda:{region}:{account}:function:{}", self.name)
-    }
-
     /// A pool for a new image, configured as this function's sandboxes are.
     pub fn pool_for(&self, image: &str) -> Pool {
         let mut config = InstanceConfig::new(image, self.name.clone());

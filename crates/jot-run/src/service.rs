@@ -100,10 +100,7 @@ impl Service {
     }
 
     pub fn function_arn(&self, name: &str) -> String {
-        format!(
-            "arn:aws:lambda:{}:{}:function:{name}",
-            self.options.region, self.options.account_id
-        )
+        jot_core::names::function_arn(&self.options.region, &self.options.account_id, name)
     }
 
     pub fn is_stopping(&self) -> bool {

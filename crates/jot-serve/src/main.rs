@@ -114,7 +114,7 @@ fn main() -> ExitCode {
 async fn serve(args: Args) -> Result<()> {
     let environment = limits::parse_environment(&args.environment)?;
     let settings = Settings {
-        memory_mb: settings::DEFAULT_MEMORY,
+        memory_mb: jot_core::limits::DEFAULT_MEMORY_MB,
         timeout: Duration::from_secs(settings::DEFAULT_TIMEOUT.into()),
         environment: Vec::new(),
         max_concurrency: settings::DEFAULT_MAX_CONCURRENCY.into(),

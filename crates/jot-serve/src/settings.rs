@@ -41,7 +41,6 @@ pub struct Server {
     pub function_error_status: u16,
 }
 
-pub const DEFAULT_MEMORY: u32 = 1024;
 pub const DEFAULT_TIMEOUT: u32 = 30;
 pub const DEFAULT_MAX_CONCURRENCY: u16 = 4;
 pub const DEFAULT_BIND: &str = "127.0.0.1";
@@ -105,7 +104,7 @@ fn apply_one(function: &mut Served, flags: &Flags, config: Option<&Config>) -> R
             |s| &s.memory,
             |m| limits::check_memory(*m),
         )?
-        .unwrap_or(DEFAULT_MEMORY),
+        .unwrap_or(jot_core::limits::DEFAULT_MEMORY_MB),
     };
     let timeout = match flags.timeout.or(requested.timeout) {
         Some(seconds) => seconds,

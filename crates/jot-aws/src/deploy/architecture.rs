@@ -41,7 +41,7 @@ pub fn check_existing(
     let current = existing
         .configuration()
         .and_then(|c| c.architectures().first().cloned())
-        .unwrap_or(Architecture::X8664);
+        .unwrap_or_else(|| lambda_architecture(Arch::default()));
     match (&settings.architecture, of_image(descriptor)) {
         (None, Some(image)) if image != current => Err(AwsError::InvalidInput(format!(
             "{}: the function runs {} but the image is built for {}; pass --architecture {} to switch the function, or rebuild for {}",

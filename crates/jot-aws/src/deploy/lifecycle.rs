@@ -10,11 +10,12 @@ use aws_sdk_lambda::types::{
     SnapStart, SnapStartApplyOn,
 };
 use jot_core::descriptor::{Descriptor, FunctionInfo, Kind, RemoteImage};
+use jot_core::limits::DEFAULT_MEMORY_MB;
 use jot_core::output;
 
 use super::architecture;
 use super::roles::role_not_ready;
-use super::settings::{DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, MAX_DESCRIPTION_LEN};
+use super::settings::{DEFAULT_TIMEOUT_SECONDS, MAX_DESCRIPTION_LEN, lambda_architecture};
 use super::{Deployer, MAX_WAIT};
 use crate::error::{error_code, innermost};
 use crate::{AwsError, Result, retry, tags};
@@ -282,7 +283,9 @@ impl Deployer {
                     s.architecture
                         .clone()
                         .or_else(|| architecture::of_image(descriptor))
-                        .unwrap_or(Architecture::X8664),
+                        .unwrap_or_else(|| {
+                            lambda_architecture(jot_core::limits::Architecture::default())
+                        }),
                 )
                 .description(&description)
                 .set_tags(Some(wanted_tags.clone().into_iter().collect()))

@@ -24,9 +24,8 @@ use jot_core::descriptor::Descriptor;
 
 pub use roles::{BASIC_EXECUTION_POLICY, ROLE_NAME};
 pub use settings::{
-    DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, DeployOptions, MAX_DESCRIPTION_LEN, Settings,
-    lambda_architecture, pinned_image, trust_policy_allows_lambda, validate_alias,
-    validate_role_arn,
+    DEFAULT_TIMEOUT_SECONDS, DeployOptions, MAX_DESCRIPTION_LEN, Settings, lambda_architecture,
+    pinned_image, trust_policy_allows_lambda, validate_alias, validate_role_arn,
 };
 
 use crate::error::Context;

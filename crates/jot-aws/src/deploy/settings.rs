@@ -10,8 +10,8 @@ use jot_core::limits::{self, Architecture as Arch};
 use crate::{AwsError, Result};
 
 /// Defaults for a new function when the flag is not given (an update keeps
-/// the function's current value instead). Julia needs more than Lambda's 128 MB.
-pub const DEFAULT_MEMORY_MB: u32 = 1024;
+/// the function's current value instead): the memory is
+/// [`jot_core::limits::DEFAULT_MEMORY_MB`], the timeout this.
 pub const DEFAULT_TIMEOUT_SECONDS: u32 = 60;
 /// Lambda's limit on a function description.
 pub const MAX_DESCRIPTION_LEN: usize = 256;
