@@ -14,8 +14,8 @@ complete -c jot-serve -l event-retry-delay -d 'Milliseconds before the first Eve
 complete -c jot-serve -l credentials-file -d 'Where to write the control plane\'s credentials (an AWS credentials file, profile jot-serve, mode 0600, removed at exit) [default: $XDG_STATE_HOME/jot/serve/PORT.credentials]' -r -F
 complete -c jot-serve -l function-error-status -d 'HTTP status of a function error: 200 with X-Amz-Function-Error as Lambda answers, or e.g. 500 for proxies that look only at the status (MiniStack) [default: jot.toml\'s [serve], else 200]' -r
 complete -c jot-serve -l env -d 'Environment variable for the functions (NAME=VALUE, repeatable; over the descriptor\'s and jot.toml\'s)' -r
-complete -c jot-serve -l config -d 'Settings file for every function [default: the jot.toml beside each responder]' -r -F
-complete -c jot-serve -l env-name -d 'Use the settings file\'s section [env.NAME] over its top-level keys' -r
+complete -c jot-serve -l config -d 'Settings file [default: jot.toml beside the responder]' -r -F
+complete -c jot-serve -l env-name -d 'Use the file\'s section [env.NAME] over its top-level keys' -r
 complete -c jot-serve -l color -d 'When to colour output: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

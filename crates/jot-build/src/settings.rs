@@ -100,7 +100,7 @@ pub fn plan(path: &Path, flags: &BuildFlags, pull: bool, force: bool) -> Result<
     let dir = jot_config::responder_dir(
         &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
     );
-    let config = Config::for_responder(&dir, &flags.config)?;
+    let config = Config::for_responder(&dir, &flags.config.file)?;
     let cfg = config.as_ref();
     let identifier = |what: &'static str| {
         move |f: &String| names::validate_julia_identifier(what, f).map(|()| f.clone())

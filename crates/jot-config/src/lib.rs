@@ -54,15 +54,23 @@ pub mod env {
     pub const SERVE_FUNCTION_ERROR_STATUS: &str = "JOT_SERVE_FUNCTION_ERROR_STATUS";
 }
 
-/// The flags every tool that reads `jot.toml` shares.
+/// The flags that choose the settings file, which every tool reading
+/// `jot.toml` shares (jot-serve without `--show-config`).
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct ConfigArgs {
+pub struct ConfigFileArgs {
     /// Settings file [default: jot.toml beside the responder]
     #[arg(long, value_name = "FILE", env = env::CONFIG)]
     pub config: Option<PathBuf>,
     /// Use the file's section [env.NAME] over its top-level keys
     #[arg(long, value_name = "NAME", env = env::ENV_NAME)]
     pub env_name: Option<String>,
+}
+
+/// The flags every tool that reads `jot.toml` shares.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub file: ConfigFileArgs,
     /// Print the settings in effect (JSON, after flags, environment and file) and exit
     #[arg(long)]
     pub show_config: bool,
@@ -168,7 +176,7 @@ impl Config {
 
     /// The config for a responder in `dir`: `--config FILE` if given, else
     /// `dir/jot.toml` when it exists. `--env-name` without a file is an error.
-    pub fn for_responder(dir: &Path, args: &ConfigArgs) -> Result<Option<Config>> {
+    pub fn for_responder(dir: &Path, args: &ConfigFileArgs) -> Result<Option<Config>> {
         let path = match &args.config {
             Some(path) => path.clone(),
             None => dir.join(FILE_NAME),
@@ -256,7 +264,7 @@ pub fn for_descriptors(descriptors: &[Descriptor], args: &ConfigArgs) -> Result<
     let mut found: Option<Config> = None;
     for descriptor in descriptors {
         let dir = responder_dir(Path::new(&descriptor.responder.source));
-        let config = Config::for_responder(&dir, args)?;
+        let config = Config::for_responder(&dir, &args.file)?;
         match (&found, config) {
             (Some(a), Some(b)) if a.path() != b.path() => {
                 return Err(Error::Usage(format!(
@@ -268,7 +276,7 @@ pub fn for_descriptors(descriptors: &[Descriptor], args: &ConfigArgs) -> Result<
             (None, Some(b)) => found = Some(b),
             _ => {}
         }
-        if args.config.is_some() {
+        if args.file.config.is_some() {
             break;
         }
     }

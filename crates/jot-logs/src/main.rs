@@ -69,7 +69,7 @@ async fn show_logs(args: Args) -> Result<()> {
     check_flags(&args)?;
     let (functions, descriptors) = functions(&args)?;
     let config = match descriptors.is_empty() {
-        true => config_for_names(&args.config)?,
+        true => config_for_names(&args.config.file)?,
         false => jot_config::for_descriptors(&descriptors, &args.config)?,
     };
     let selection = jot_config::aws_selection(&args.aws, config.as_ref())?;
@@ -234,7 +234,7 @@ fn functions(args: &Args) -> Result<(Vec<String>, Vec<Descriptor>)> {
 
 /// With functions named, `--config FILE` (with `--env-name`) supplies the
 /// profile and region; there is no responder beside which to look.
-fn config_for_names(args: &jot_config::ConfigArgs) -> Result<Option<jot_config::Config>> {
+fn config_for_names(args: &jot_config::ConfigFileArgs) -> Result<Option<jot_config::Config>> {
     match (&args.config, &args.env_name) {
         (Some(path), env_name) => jot_config::Config::load(path, env_name.as_deref()).map(Some),
         (None, Some(name)) => Err(Error::InvalidInput(format!(

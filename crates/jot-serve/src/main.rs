@@ -77,12 +77,8 @@ struct Args {
     /// Environment variable for the functions (NAME=VALUE, repeatable; over the descriptor's and jot.toml's)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     environment: Vec<String>,
-    /// Settings file for every function [default: the jot.toml beside each responder]
-    #[arg(long, value_name = "FILE", env = jot_config::env::CONFIG)]
-    config: Option<PathBuf>,
-    /// Use the settings file's section [env.NAME] over its top-level keys
-    #[arg(long, value_name = "NAME", env = jot_config::env::ENV_NAME)]
-    env_name: Option<String>,
+    #[command(flatten)]
+    config: jot_config::ConfigFileArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -129,11 +125,6 @@ async fn serve(args: Args) -> Result<()> {
     };
     let descriptors = descriptor::read_piped("jot-serve", "jot-build f.jl | jot-serve")?;
     let mut served = Served::from_descriptors(&descriptors, &settings)?;
-    let config = jot_config::ConfigArgs {
-        config: args.config.clone(),
-        env_name: args.env_name.clone(),
-        show_config: false,
-    };
     let flags = settings::Flags {
         memory: args.memory,
         timeout: args.timeout,
@@ -141,7 +132,7 @@ async fn serve(args: Args) -> Result<()> {
         pids_limit: args.pids_limit,
         max_concurrency: args.max_concurrency,
         environment: &environment,
-        config: &config,
+        config: &args.config,
     };
     let server = settings::ServerFlags {
         bind: args.bind.clone(),

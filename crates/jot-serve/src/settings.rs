@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use jot_config::{Config, ConfigArgs, Located};
+use jot_config::{Config, ConfigFileArgs, Located};
 use jot_core::{Error, Result, limits};
 use jot_run::Served;
 
@@ -22,7 +22,7 @@ pub struct Flags<'a> {
     pub pids_limit: Option<i64>,
     pub max_concurrency: Option<u16>,
     pub environment: &'a [(String, String)],
-    pub config: &'a ConfigArgs,
+    pub config: &'a ConfigFileArgs,
 }
 
 /// The server's flags, or their environment variables (None: neither given).
