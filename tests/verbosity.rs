@@ -148,6 +148,31 @@ fn local_tools_say_nothing_with_q_and_add_detail_with_v() {
     );
     assert_eq!(quiet.1, "");
     assert_eq!(adds_only_detail(&plain.1, &verbose.1, listed).len(), 1);
+    // The front command passes them on: `jot ls` is jot-ls.
+    let [front, front_quiet, front_verbose] =
+        three("jot", &["ls", "no-such-jot-anywhere"], "", false, 0);
+    assert_eq!(front.1, plain.1);
+    assert_eq!(front_quiet.1, "");
+    assert_eq!(
+        adds_only_detail(&front.1, &front_verbose.1, listed).len(),
+        1
+    );
+    // …also when they come before the subcommand (`jot -q ls`).
+    for (flag, expected) in [("-q", quiet.1.clone()), ("-v", verbose.1.clone())] {
+        let (code, _, stderr) =
+            outcome(&run(jot("jot").args([flag, "ls", "no-such-jot-anywhere"])));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            lines(&stderr).iter().filter(|l| !listed(l)).count(),
+            lines(&expected).iter().filter(|l| !listed(l)).count(),
+            "jot {flag} ls: {stderr}"
+        );
+        assert_eq!(
+            lines(&stderr).iter().any(|l| listed(l)),
+            flag == "-v",
+            "jot {flag} ls: {stderr}"
+        );
+    }
 
     // jot-config check: "ok"; -v what it checked; an error is one line even with -q.
     let toml = script.dir.path().join("jot.toml");

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jot_core::cli::{self, OutputArgs};
+use jot_core::output::ColorChoice;
 use jot_core::{Error, Result};
 
 /// Turn Julia code into AWS Lambda functions and keep track of every copy.
@@ -48,7 +49,20 @@ fn front(args: Args) -> Result<()> {
     match args.command {
         Some(Subcommand::External(mut argv)) if !args.list => {
             let sub = argv.remove(0).to_string_lossy().into_owned();
-            run_plugin(&sub, argv)
+            // `jot -q SUB` is `jot SUB -q`: jot's own output flags go on.
+            let mut passed: Vec<OsString> = Vec::new();
+            if args.output.quiet {
+                passed.push("-q".into());
+            }
+            if args.output.verbose {
+                passed.push("-v".into());
+            }
+            if args.output.color != ColorChoice::Auto {
+                let when = format!("{:?}", args.output.color).to_lowercase();
+                passed.extend(["--color".into(), when.into()]);
+            }
+            passed.extend(argv);
+            run_plugin(&sub, passed)
         }
         _ => {
             let plugins = find_plugins();
