@@ -484,6 +484,41 @@ fn silent_endpoint() -> (
     (listener, url, connections)
 }
 
+/// An endpoint that answers jot-invoke's state check (GetFunctionConfiguration,
+/// a GET) with an Active function and holds every other request unanswered;
+/// it counts the connections of those others (the Invoke calls).
+fn silent_invoke_endpoint() -> (
+    std::net::TcpListener,
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepting = listener.try_clone().unwrap();
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in accepting.incoming().flatten() {
+            let mut first = [0u8; 4];
+            if stream.read_exact(&mut first).is_ok() && &first == b"GET " {
+                let body = r#"{"FunctionName":"silent","State":"Active"}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (listener, url, connections)
+}
+
 /// Credentials, a region, and every service at `url`.
 fn endpoint_env(url: &str) -> [(&str, &str); 4] {
     [
@@ -499,7 +534,7 @@ fn endpoint_env(url: &str) -> [(&str, &str); 4] {
 /// again (it would run twice).
 #[test]
 fn an_endpoint_that_never_answers_is_abandoned_not_waited_on_for_ever() {
-    let (_listener, url, connections) = silent_endpoint();
+    let (_listener, url, connections) = silent_invoke_endpoint();
     let env = endpoint_env(&url);
     ensure_built();
     let started = Instant::now();

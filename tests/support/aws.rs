@@ -300,6 +300,11 @@ fn json_call(
 /// having no Docker client). `handler` is the source of `handler.py`, whose
 /// `handler(event, context)` is called. The zip is made by python3's zipfile.
 pub fn create_python_function(name: &str, handler: &str) {
+    create_python_function_with(name, handler, serde_json::json!({}));
+}
+
+/// The same with more CreateFunction settings (`{"SnapStart": …}`).
+pub fn create_python_function_with(name: &str, handler: &str, settings: Value) {
     let zip = Command::new("python3")
         .args([
             "-c",
@@ -317,6 +322,10 @@ pub fn create_python_function(name: &str, handler: &str) {
         "Timeout": 10,
         "Code": {"ZipFile": String::from_utf8_lossy(&zip.stdout).trim()},
     });
+    let mut input = input;
+    for (key, value) in settings.as_object().into_iter().flatten() {
+        input[key] = value.clone();
+    }
     let (status, answer) = lambda("POST", "/2015-03-31/functions", Some(input));
     assert_eq!(status, 201, "CreateFunction {name}: {answer}");
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::LogType;
+use aws_sdk_lambda::types::{LogType, State};
 use aws_smithy_types::base64;
 use bytes::Bytes;
 use jot_core::invocation::{Invocation, Outcome};
@@ -200,6 +200,7 @@ pub async fn run(
     }
     let aws = Aws::load(selection).await?;
     aws.check_origin(descriptor).await?;
+    check_state(&aws, name, options.qualifier.as_deref()).await?;
     let mut function = RemoteFunction::new(&aws, name, options);
     let started = Instant::now();
     let target = function.target();
@@ -209,6 +210,68 @@ pub async fn run(
         output::note(report.to_json().to_string());
     }
     verdict
+}
+
+/// How long jot-invoke waits at most for a Pending function to become Active.
+pub const PENDING_WAIT: Duration = Duration::from_secs(300);
+
+/// The function's state before the first invocation (as Jot.jl's
+/// `check_function_state`): Pending is waited for, Failed and Inactive are
+/// one line with Lambda's reason instead of a confusing invoke failure.
+pub async fn check_state(aws: &Aws, name: &str, qualifier: Option<&str>) -> Result<()> {
+    let target = match qualifier {
+        Some(q) => format!("{name}:{q}"),
+        None => name.to_string(),
+    };
+    let ctx = aws.context("Lambda");
+    let lambda = aws.lambda();
+    let started = Instant::now();
+    let mut noted = false;
+    loop {
+        let config = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| ctx.sdk(&format!("GetFunctionConfiguration {target}"), e))?;
+        let reason = config
+            .state_reason()
+            .filter(|r| !r.is_empty())
+            .unwrap_or("Lambda gave no reason");
+        let code = config
+            .state_reason_code()
+            .map(|c| format!(" ({})", c.as_str()))
+            .unwrap_or_default();
+        match config.state() {
+            Some(State::Pending) if started.elapsed() < PENDING_WAIT => {
+                if !noted {
+                    output::note(format!(
+                        "{target} is Pending ({reason}); waiting until it is Active"
+                    ));
+                    noted = true;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Some(State::Pending) => {
+                return Err(AwsError::Other(format!(
+                    "{target} is still Pending after {} s: {reason}{code}",
+                    PENDING_WAIT.as_secs()
+                )));
+            }
+            Some(State::Failed) => {
+                return Err(AwsError::Other(format!(
+                    "{target} is Failed, so it cannot be invoked: {reason}{code}; fix the cause and deploy again"
+                )));
+            }
+            Some(State::Inactive) => {
+                return Err(AwsError::Other(format!(
+                    "{target} is Inactive (unused for weeks): {reason}{code}; Lambda makes it Active again on request, so invoke it again in a few minutes"
+                )));
+            }
+            _ => return Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
