@@ -233,14 +233,6 @@ impl Ecr {
         }
     }
 
-    /// The digest ECR stores under `tag`, if the tag exists.
-    pub async fn digest_of_tag(&self, name: &str, tag: &str) -> Result<Option<String>> {
-        Ok(self
-            .image_of_tag(name, tag)
-            .await?
-            .map(|(digest, _)| digest))
-    }
-
     /// The digest ECR stores under `tag` and its manifest's media type.
     pub async fn image_of_tag(
         &self,

@@ -33,10 +33,32 @@ pub struct QueuedEvent {
     pub place: OwnedSemaphorePermit,
 }
 
+/// Why an Event went to the on-failure destination (Lambda's `condition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Every attempt ran and failed.
+    RetriesExhausted,
+    /// An attempt failed and the shutdown came before the next.
+    ShutdownBeforeRetry,
+    /// The shutdown came before the first attempt.
+    ShutdownBeforeInvocation,
+}
+
+impl Condition {
+    /// The name in the destination record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::RetriesExhausted => "RetriesExhausted",
+            Condition::ShutdownBeforeRetry => "ShutdownBeforeRetry",
+            Condition::ShutdownBeforeInvocation => "ShutdownBeforeInvocation",
+        }
+    }
+}
+
 /// How the last attempt ended, for the destination record.
 pub struct Failure {
     pub attempts: u32,
-    pub condition: &'static str,
+    pub condition: Condition,
     pub executed_version: String,
     pub function_error: Option<String>,
     pub response: Option<Bytes>,
@@ -47,7 +69,7 @@ impl Failure {
     pub fn never_ran() -> Failure {
         Failure {
             attempts: 0,
-            condition: "ShutdownBeforeInvocation",
+            condition: Condition::ShutdownBeforeInvocation,
             executed_version: jot_core::names::LATEST.into(),
             function_error: None,
             response: None,
@@ -169,7 +191,7 @@ fn destination_record(
             .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned().into())
     };
     let mut response_context = serde_json::json!({
-        "statusCode": if failure.condition == "RetriesExhausted" { 200 } else { 0 },
+        "statusCode": if failure.condition == Condition::RetriesExhausted { 200 } else { 0 },
         "executedVersion": failure.executed_version,
     });
     if let Some(error) = &failure.function_error {
@@ -181,7 +203,7 @@ fn destination_record(
         "requestContext": {
             "requestId": event.request_id,
             "functionArn": function_arn,
-            "condition": failure.condition,
+            "condition": failure.condition.as_str(),
             "approximateInvokeCount": failure.attempts,
         },
         "requestPayload": json_or_string(&event.payload),

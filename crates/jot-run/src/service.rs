@@ -13,7 +13,7 @@ use jot_core::descriptor::ResponderInfo;
 use jot_docker::Docker;
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 
-use crate::events::{ATTEMPTS, DeadLetter, Failure, QueuedEvent, retry_delay};
+use crate::events::{ATTEMPTS, Condition, DeadLetter, Failure, QueuedEvent, retry_delay};
 use crate::registry::{Function, Settings, Version};
 use crate::scheduler::InFlight;
 
@@ -239,7 +239,7 @@ impl Service {
                 (slot.take(), function.resolve(event.qualifier.as_deref()))
             else {
                 if let Some(failure) = failure.as_mut() {
-                    failure.condition = "ShutdownBeforeRetry";
+                    failure.condition = Condition::ShutdownBeforeRetry;
                 }
                 break;
             };
@@ -265,7 +265,7 @@ impl Service {
             };
             failure = Some(Failure {
                 attempts: attempt,
-                condition: "RetriesExhausted",
+                condition: Condition::RetriesExhausted,
                 executed_version: target.executed,
                 function_error: Some(error),
                 response,
