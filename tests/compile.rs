@@ -343,20 +343,25 @@ fn a_package_compiled_with_its_tests_on_the_package_image_path() {
         )
         .unwrap();
     };
+    // A failed compile's report goes under XDG_STATE_HOME: the test's directory.
+    let state = dir.path().join("state");
     let build = || {
-        outcome(&run(jot("jot-build").arg(dir.path()).args([
-            "--base-image",
-            &base,
-            "--function",
-            "tally",
-            "--arg-type",
-            "Vector{Item}",
-            "--compile-tests",
-            "--test-payload",
-            r#"[{"n":2},{"n":3}]"#,
-            "--expect",
-            "5",
-        ])))
+        outcome(&run(jot("jot-build")
+            .arg(dir.path())
+            .args([
+                "--base-image",
+                &base,
+                "--function",
+                "tally",
+                "--arg-type",
+                "Vector{Item}",
+                "--compile-tests",
+                "--test-payload",
+                r#"[{"n":2},{"n":3}]"#,
+                "--expect",
+                "5",
+            ])
+            .env("XDG_STATE_HOME", &state)))
     };
     suite("@test Tally.tally([Tally.Item(1), Tally.Item(2)]) == 3");
     let (code, descriptor, stderr) = build();
@@ -383,11 +388,28 @@ fn a_package_compiled_with_its_tests_on_the_package_image_path() {
     let (code, descriptor, stderr) = build();
     assert_eq!(code, 7, "{stderr}");
     assert!(descriptor.is_empty(), "{descriptor}");
-    // (The builder shows the step's last lines, Julia's report of the failed
-    // precompilation; the workload's own "jot: --compile failed: …" line
-    // comes before them.)
+    // One line: the workload's own reason, and where the whole output is
+    // (the failed test with its expression, Julia's account of the failed
+    // precompilation).
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("jot-build: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let (line, report) = errors[0]
+        .split_once("; the whole build output is in ")
+        .unwrap_or_else(|| panic!("no report path: {stderr}"));
     assert!(
-        stderr.contains("bootstrap --compile") && stderr.contains("returned a non-zero code"),
-        "{stderr}"
+        line.starts_with("jot-build: error: build failed: ")
+            && line.ends_with(
+                ": --compile failed: --compile-tests: the package's test suite failed: Some tests did not pass: 0 passed, 1 failed, 0 errored, 0 broken."
+            ),
+        "{line}"
+    );
+    assert!(report.starts_with(state.to_str().unwrap()), "{report}");
+    let report = std::fs::read_to_string(report).unwrap();
+    assert!(
+        report.contains("Test Failed at ") && report.contains("Tally.tally([Tally.Item(1)]) == 2"),
+        "{report}"
     );
 }

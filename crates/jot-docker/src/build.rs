@@ -27,9 +27,15 @@ pub enum BuildError {
     /// The engine could not be asked, or failed mid-stream.
     #[error(transparent)]
     Engine(#[from] DockerError),
-    /// A step failed: the engine's message and the build's output so far.
+    /// A step failed: the engine's message and the build's output so far,
+    /// chunk by chunk as the engine sent it (trimmed, blanks dropped) and
+    /// as one text with its own line breaks.
     #[error("{message}")]
-    Failed { message: String, log: Vec<String> },
+    Failed {
+        message: String,
+        log: Vec<String>,
+        output: String,
+    },
     /// The stream ended without naming the image built.
     #[error("the engine did not say which image it built")]
     NoImage,
@@ -58,6 +64,7 @@ pub async fn build_image(
         .networkmode(docker.network().engine_name())
         .build();
     let mut log = Vec::new();
+    let mut output = String::new();
     // The images this build's own steps made (not the FROM image, not a
     // cached step shared with other builds), removed if the build fails.
     let mut step_images = Vec::new();
@@ -76,6 +83,7 @@ pub async fn build_image(
                 return Err(BuildError::Failed {
                     message: error,
                     log,
+                    output,
                 });
             }
             Err(e) => {
@@ -89,12 +97,14 @@ pub async fn build_image(
             return Err(BuildError::Failed {
                 message: error,
                 log,
+                output,
             });
         }
         if let Some(id) = info.aux.and_then(|aux| aux.id) {
             image_id = Some(id);
         }
         if let Some(text) = info.stream {
+            output.push_str(&text);
             let line = text.trim_end();
             if line.starts_with("Step ") {
                 on_step(line);

@@ -230,7 +230,7 @@ fn build_failures_are_one_clean_line() {
         "\u{1b}[91mUndefVarError: x\n\u{1b}[0m".to_string(),
         "  ".to_string(),
     ];
-    let error = build_failure("f:1", "returned 1\n", &log).to_string();
+    let error = build_failure("f:1", "returned 1\n", &log, &log.concat()).to_string();
     assert_eq!(
         error,
         "build failed: f:1: returned 1 (last build output: UndefVarError: x)"

@@ -33,17 +33,7 @@ pub mod watch;
 
 pub use error::ApiError;
 
-/// Where jot-serve keeps files of its own (credentials, Event records):
-/// `$XDG_STATE_HOME/jot`, else `~/.local/state/jot`, else the temporary directory.
-pub fn state_dir() -> std::path::PathBuf {
-    std::env::var_os("XDG_STATE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
-        })
-        .unwrap_or_else(std::env::temp_dir)
-        .join("jot")
-}
+/// Where jot-serve keeps files of its own (credentials, Event records).
+pub use jot_core::state_dir;
 pub use registry::Settings;
 pub use service::{Options, Served, Service, Shutdown};
