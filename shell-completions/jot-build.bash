@@ -23,7 +23,7 @@ _jot__build() {
 
     case "${cmd}" in
         jot__build)
-            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --architecture --dep --registry-url --build-arg --test-payload --expect --compile --compile-tests --self-test --test-timeout --warmup-payload --warmup-always --config --env-name --show-config --pull --force --color --quiet --verbose --help --version"
+            opts="-q -v -h -V --function --arg-type --name --tag --base-image --julia-version --architecture --dep --registry-url --build-arg --test-payload --expect --compile --compile-tests --full-sysimage --self-test --test-timeout --warmup-payload --warmup-always --config --env-name --show-config --pull --force --color --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

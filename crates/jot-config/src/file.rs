@@ -31,6 +31,7 @@ pub struct Section {
     pub test_timeout: Item<u64>,
     pub compile: Item<bool>,
     pub compile_tests: Item<bool>,
+    pub full_sysimage: Item<bool>,
     // every tool that calls AWS
     pub profile: Item<String>,
     pub region: Item<String>,

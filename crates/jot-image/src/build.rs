@@ -82,10 +82,12 @@ pub async fn build(docker: &Docker, request: &BuildRequest) -> Result<Descriptor
         // A script: the shared runtime stage (built once per base image), and
         // the code as one layer of our own.
         ResponderKind::Script => {
+            let stdlibs = request.responder.stdlib_imports();
             let deps = DepsSpec {
                 deps: &request.deps,
                 registry_urls: &request.registry_urls,
                 build_args: &request.build_args,
+                stdlibs: &stdlibs,
             };
             let env = responder_env(&request.responder, &request.init);
             match runtime_stage(docker, request, &base_id).await {

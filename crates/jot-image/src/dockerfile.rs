@@ -82,7 +82,7 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
             if !responder.registry_dependencies.is_empty() {
                 let registries = install_script(&request.registry_urls, &[], "");
                 deps.push_str(&format!(
-                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot /opt/jot/bootstrap --julia -e '{registries}Pkg.instantiate()'\n",
+                    "RUN JULIA_DEPOT_PATH=/opt/jot/depot julia --startup-file=no --history-file=no -e '{registries}Pkg.instantiate()'\n",
                 ));
             }
             let env: Vec<String> = responder_env(responder, &request.init)
@@ -116,6 +116,14 @@ pub fn render_dockerfile(request: &BuildRequest, labels: &HashMap<String, String
         .replace(
             "{{ARCHITECTURE}}",
             request.target_architecture().lambda_name(),
+        )
+        .replace(
+            "{{FULL_SYSIMAGE}}",
+            if request.full_sysimage {
+                "JOT_FULL_SYSIMAGE=1 "
+            } else {
+                ""
+            },
         )
         .replace("{{DEPENDENCIES}}", &dependencies)
         .replace("{{RESPONDER_ENV}}", &responder_env)

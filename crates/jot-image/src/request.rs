@@ -32,6 +32,9 @@ pub struct BuildRequest {
     /// `--compile`: the image this builds is the stage the exemplar session
     /// runs (tagged `TAG-exemplar`); [`crate::compile()`] makes the final one.
     pub compile: Option<CompileOptions>,
+    /// `--full-sysimage`: the runtime on Julia's default system image (every
+    /// stdlib in it), as before the lean system image became the default.
+    pub full_sysimage: bool,
 }
 
 impl BuildRequest {
@@ -51,6 +54,7 @@ impl BuildRequest {
             build_args: Vec::new(),
             init: InitOptions::default(),
             compile: None,
+            full_sysimage: false,
         }
     }
 

@@ -53,6 +53,41 @@ pub const JULIA_STDLIBS: &[&str] = &[
     "Unicode",
 ];
 
+/// The standard libraries in the lean system image (lean.jl): the runtime's.
+pub const LEAN_STDLIBS: &[&str] = &["Base64", "Logging", "Sockets"];
+
+/// The standard libraries `using`/`import` lines in `code` name that the lean
+/// system image lacks (sorted, each once): their caches go into the image.
+pub fn stdlib_imports(code: &str) -> Vec<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        let Some(rest) = line
+            .strip_prefix("using ")
+            .or_else(|| line.strip_prefix("import "))
+        else {
+            continue;
+        };
+        let rest = rest.split('#').next().unwrap_or_default();
+        // `using A: f, g` names one module; `using A, B.C` several.
+        let modules = match rest.split_once(':') {
+            Some((module, _)) => module,
+            None => rest,
+        };
+        for item in modules.split(',') {
+            let name = item
+                .trim()
+                .split(['.', ' ', ';'])
+                .next()
+                .unwrap_or_default();
+            if JULIA_STDLIBS.contains(&name) && !LEAN_STDLIBS.contains(&name) {
+                found.insert(name.to_string());
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
 /// One file of a responder, with its path inside the responder.
 #[derive(Debug, Clone)]
 pub struct ResponderFile {
@@ -73,6 +108,20 @@ pub struct Responder {
 }
 
 impl Responder {
+    /// A script's imports of standard libraries outside the lean system image
+    /// (none for a package: its own precompilation caches what it loads).
+    pub fn stdlib_imports(&self) -> Vec<String> {
+        if self.info.kind != ResponderKind::Script {
+            return Vec::new();
+        }
+        let code: Vec<String> = self
+            .files
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+            .collect();
+        stdlib_imports(&code.join("\n"))
+    }
+
     /// Reads the responder at `path`. `function` defaults to the script's stem or
     /// the package's name; `arg_type` to `Any`.
     pub fn load(path: &Path, function: Option<&str>, arg_type: Option<&str>) -> Result<Self> {

@@ -29,6 +29,10 @@ pub fn derive_tag(request: &BuildRequest, base_image_id: &str) -> String {
     let compile = compile_input(request.compile.as_ref());
     parts.push(compile.as_bytes());
     parts.push(request.target_architecture().lambda_name().as_bytes());
+    // And the system image the runtime starts from.
+    if request.full_sysimage {
+        parts.push(b"full-sysimage");
+    }
     content_hash(&parts, 12)
 }
 

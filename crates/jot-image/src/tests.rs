@@ -25,6 +25,7 @@ fn request(dir: &std::path::Path) -> BuildRequest {
         build_args: Vec::new(),
         init: Default::default(),
         compile: None,
+        full_sysimage: false,
     }
 }
 
@@ -326,4 +327,32 @@ fn the_tag_inputs_are_an_explicit_text_that_keeps_earlier_tags() {
         r#"Some(CompileOptions { payloads: ["[1,2]", "\"x\""], tests: false })"#
     );
     assert_eq!(compile_input(None), "None");
+}
+
+#[test]
+fn a_scripts_stdlib_imports_outside_the_lean_image_are_found() {
+    let code = "using LinearAlgebra\nimport Dates: Date, Day\nusing Sockets, Statistics # comment\n  using Random.DSFMT\nusing MyPackage\n# using Printf\nx = \"using Test\"\n";
+    assert_eq!(
+        crate::responder::stdlib_imports(code),
+        ["Dates", "LinearAlgebra", "Random", "Statistics"]
+    );
+    assert!(crate::responder::stdlib_imports("using Sockets\nimport Base64\n").is_empty());
+}
+
+#[test]
+fn full_sysimage_is_a_runtime_stage_and_a_tag_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let lean = request(dir.path());
+    let full = BuildRequest {
+        full_sysimage: true,
+        ..lean.clone()
+    };
+    let dockerfile = |r: &BuildRequest| render_dockerfile(r, &HashMap::new());
+    assert!(dockerfile(&full).contains("JOT_FULL_SYSIMAGE=1 /opt/jot/bootstrap --precompile"));
+    assert!(!dockerfile(&lean).contains("JOT_FULL_SYSIMAGE=1 /opt"));
+    assert_ne!(
+        runtime_stage_key(&lean, "sha256:b"),
+        runtime_stage_key(&full, "sha256:b")
+    );
+    assert_ne!(derive_tag(&lean, "sha256:b"), derive_tag(&full, "sha256:b"));
 }
