@@ -33,6 +33,8 @@ pub struct SessionReport {
     pub mismatches: usize,
     /// The first invocation's cold start, phase by phase (local only).
     pub cold_start: Vec<(&'static str, Duration)>,
+    /// Bytes the first sandbox read from storage during its init (local only).
+    pub init_bytes_read: Option<u64>,
 }
 
 impl SessionReport {
@@ -56,6 +58,7 @@ impl SessionReport {
             },
             "errors": self.errors,
             "mismatches": self.mismatches,
+            "init_bytes_read": self.init_bytes_read,
             "cold_start": (!self.cold_start.is_empty()).then(|| {
                 self.cold_start
                     .iter()

@@ -121,6 +121,7 @@ impl Instance {
                 return Err(e.into());
             }
         };
+        let _ = api.container_id.set(container_id.clone());
         if let Err(e) = jot_docker::start_sandbox(docker, &container_id, &config.image).await {
             server.abort();
             jot_docker::remove_container(docker, &container_id).await;
@@ -217,7 +218,9 @@ impl Instance {
             restore_next: self.api.restore_next.get().copied(),
             first_response,
         };
-        Some(ColdStart::split(&seen, self.api.init_phases.get()))
+        let mut cold = ColdStart::split(&seen, self.api.init_phases.get());
+        cold.bytes_read = self.api.init_bytes_read.get().copied();
+        Some(cold)
     }
 
     /// False once the sandbox failed (init error, exit, timeout): it answers no more.

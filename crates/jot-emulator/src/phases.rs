@@ -66,6 +66,11 @@ pub struct ColdStart {
     /// SnapStart only: from `GET /runtime/restore/next` to the first `GET /next`
     /// (the after-restore hooks), Lambda's Restore Duration.
     pub restore: Option<Duration>,
+    /// Bytes the sandbox read from storage (its cgroup's I/O statistics) up
+    /// to its first `GET /next`: what a lazily loaded image fetches at a cold
+    /// start. Reads served from the host's page cache are not counted (an
+    /// image started before is mostly there): a cold-cache figure.
+    pub bytes_read: Option<u64>,
 }
 
 /// The instants the emulator saw for one sandbox.
@@ -115,13 +120,59 @@ impl ColdStart {
             restore: seen
                 .restore_next
                 .map(|at| seen.first_next.saturating_duration_since(at)),
+            bytes_read: None,
         }
     }
+}
+
+/// Bytes a container has read from block devices so far, from its cgroup:
+/// `rbytes=` of `io.stat` (v2) or the `Read` lines of
+/// `blkio.throttle.io_service_bytes` (v1). `None` where neither is readable.
+pub(crate) fn bytes_read(container_id: &str) -> Option<u64> {
+    let v2 = [
+        format!("/sys/fs/cgroup/system.slice/docker-{container_id}.scope/io.stat"),
+        format!("/sys/fs/cgroup/docker/{container_id}/io.stat"),
+    ];
+    if let Some(text) = v2.iter().find_map(|p| std::fs::read_to_string(p).ok()) {
+        return Some(sum_io_stat(&text));
+    }
+    let v1 = format!("/sys/fs/cgroup/blkio/docker/{container_id}/blkio.throttle.io_service_bytes");
+    std::fs::read_to_string(v1).ok().map(|t| sum_blkio(&t))
+}
+
+/// The sum of `rbytes=N` over the devices of a v2 `io.stat`.
+fn sum_io_stat(text: &str) -> u64 {
+    text.split_whitespace()
+        .filter_map(|f| f.strip_prefix("rbytes="))
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum()
+}
+
+/// The sum of the `MAJ:MIN Read N` lines of a v1 `blkio.throttle.io_service_bytes`.
+fn sum_blkio(text: &str) -> u64 {
+    text.lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [_, "Read", n] => n.parse::<u64>().ok(),
+                _ => None,
+            },
+        )
+        .sum()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_the_bytes_read_of_every_device_in_both_cgroup_formats() {
+        let v2 =
+            "8:0 rbytes=4096 wbytes=10 rios=1 wios=1 dbytes=0 dios=0\n259:0 rbytes=1000 wbytes=0\n";
+        assert_eq!(sum_io_stat(v2), 5096);
+        let v1 = "8:0 Read 8192\n8:0 Write 77\n8:0 Sync 1\n8:16 Read 100\nTotal 8369\n";
+        assert_eq!(sum_blkio(v1), 8292);
+        assert_eq!(sum_blkio("Total 0\n"), 0);
+    }
 
     #[test]
     fn parses_the_runtime_header_and_refuses_anything_else() {

@@ -64,6 +64,10 @@ pub(crate) struct RuntimeApi {
     pub init_phases: OnceLock<crate::phases::RuntimePhases>,
     /// When the runtime asked `GET /runtime/restore/next` (SnapStart: the snapshot point).
     pub restore_next: OnceLock<Instant>,
+    /// The sandbox's container, once created (its cgroup's I/O statistics).
+    pub container_id: OnceLock<String>,
+    /// Bytes the sandbox had read from storage at its first `GET /next`.
+    pub init_bytes_read: OnceLock<u64>,
     /// Set when the sandbox is being stopped: a waiting `/next` answers 410.
     closing: watch::Sender<bool>,
     /// Events handed over as the answer to a chained response.
@@ -99,6 +103,8 @@ impl RuntimeApi {
             prefix: format!("/{}", uuid::Uuid::new_v4().simple()),
             init_phases: OnceLock::new(),
             restore_next: OnceLock::new(),
+            container_id: OnceLock::new(),
+            init_bytes_read: OnceLock::new(),
             closing: watch::Sender::new(false),
             chained: AtomicU64::new(0),
         });
@@ -294,7 +300,14 @@ fn resolve_or_reject(api: &RuntimeApi, id: &str, outcome: Outcome) -> Reply {
 /// Blocks until an event is queued, then hands it over with Lambda's headers
 /// (and jot's offer to chain); 410 once the sandbox is being stopped.
 async fn next_event(api: &RuntimeApi) -> Reply {
-    api.first_next.get_or_init(Instant::now);
+    if api.first_next.set(Instant::now()).is_ok()
+        && let Some(read) = api
+            .container_id
+            .get()
+            .and_then(|id| crate::phases::bytes_read(id))
+    {
+        let _ = api.init_bytes_read.set(read);
+    }
     api.health.send_if_modified(|health| {
         let starting = *health == Health::Starting;
         if starting {

@@ -125,6 +125,7 @@ pub async fn invoke_local(
         .first_cold_start()
         .map(|c| c.phases.clone())
         .unwrap_or_default();
+    let init_bytes_read = function.first_cold_start().and_then(|c| c.bytes_read);
     if reporting.logs {
         eprint!("{}", function.shutdown_with_logs().await);
     } else {
@@ -145,6 +146,7 @@ pub async fn invoke_local(
     };
     report.init = init;
     report.cold_start = cold_start;
+    report.init_bytes_read = init_bytes_read;
     if reporting.json {
         output::note(report.to_json().to_string());
     }
