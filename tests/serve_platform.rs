@@ -34,6 +34,12 @@ fn the_webhook_rebuilds_on_a_signed_push_and_refuses_anything_else() {
     let source = script("hookfun.jl", "hookfun(x) = \"v1\"\n");
     let name = unique("hook");
     let descriptor = build(&source.path, &["--arg-type", "Any", "--name", &name]);
+    // The webhook's rebuild prints no descriptor to this test: its image is
+    // found by name and source folder, after jot-serve has stopped.
+    let _rebuilt = jot_tests::LocalImagesOf {
+        name: name.clone(),
+        dir: source.dir.path().to_path_buf(),
+    };
     let secret = "a-shared-secret-of-32-bytes-long";
     let serve = Serve::start_with_env(
         &descriptor,

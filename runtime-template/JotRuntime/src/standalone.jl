@@ -122,7 +122,7 @@ end
 function standalone_invoke(st::Standalone, event::Vector{UInt8})
     lock(st.one_at_a_time) do
         (st.worker === nothing || !process_running(st.worker)) && start_worker!(st)
-        p = Pending(string(Base.UUID(rand(UInt128))), event)
+        p = Pending(string(Base.UUID(random_u128())), event)
         st.current = p
         notify(st.wake)
         init = Timer(_ -> start_timeout!(st, p), STANDALONE_INIT_BUDGET)
@@ -267,6 +267,10 @@ function serve_forever(answer, server)
     end
 end
 
+# 128 random bits from the kernel: the lean system image has no Random stdlib
+# (`rand` has no methods there), and an unguessable prefix needs no PRNG.
+random_u128() = open(io -> read(io, UInt128), "/dev/urandom")
+
 """
     standalone()
 
@@ -277,7 +281,7 @@ function standalone()
     port = something(tryparse(Int, get(ENV, "JOT_STANDALONE_PORT", "8080")), 8080)
     bind = get(ENV, "JOT_STANDALONE_BIND", "0.0.0.0")
     rtport, rtserver = listenany(ip"127.0.0.1", 49152)
-    prefix = "/" * string(rand(UInt128); base = 16)
+    prefix = "/" * string(random_u128(); base = 16)
     st = Standalone(Int(rtport), prefix)
     front = try
         listen(parse(IPAddr, bind), port)
